@@ -1,0 +1,379 @@
+"""The costcalc command line: load, evaluate, render.  Nothing is computed here."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+
+import click
+
+from .errors import CostcalcError
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+FORMATS = ("table", "json", "csv", "markdown")
+EXIT_FAILED_VERIFY = 1
+
+
+class UsageProblem(CostcalcError):
+    pass
+
+
+def _floats(text: str, what: str) -> list[float]:
+    out = []
+    for piece in str(text).split(","):
+        piece = piece.strip()
+        try:
+            value = float(piece)
+        except ValueError:
+            raise UsageProblem(f"{what}: expected a number or a comma-separated list, got {piece!r}") from None
+        if not value > 0 or value == float("inf"):
+            raise UsageProblem(f"{what}: expected positive numbers, got {piece!r}")
+        out.append(value)
+    return out
+
+
+def _ints(text: str, what: str) -> list[int]:
+    values = _floats(text, what)
+    if any(v != int(v) for v in values):
+        raise UsageProblem(f"{what}: expected whole pixels, got {text!r}")
+    if any(v > 1_000_000 for v in values):
+        raise UsageProblem(f"{what}: {text!r} is larger than 1,000,000 pixels")
+    return [int(v) for v in values]
+
+
+def _settings(pairs: tuple[str, ...]) -> dict:
+    import yaml
+
+    out = {}
+    for pair in pairs:
+        key, eq, value = pair.partition("=")
+        if not eq or not key.strip():
+            raise UsageProblem(f"--set {pair!r}: expected KEY=VALUE")
+        try:
+            out[key.strip()] = yaml.safe_load(value) if value.strip() else value
+        except yaml.YAMLError:
+            out[key.strip()] = value
+    return out
+
+
+def _write(text: str, output: str | None) -> None:
+    """Print, or write `output` atomically: a temporary file, then a rename."""
+    if output is None or output == "-":
+        sys.stdout.write(text)
+        return
+    target = os.path.abspath(output)
+    folder = os.path.dirname(target)
+    if os.path.isdir(target):
+        raise UsageProblem(f"--output {output}: is a directory")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".costcalc-", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise UsageProblem(f"--output {output}: cannot write: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _render(table, output: str | None) -> None:
+    from .report import to_rich
+
+    if output is None or output == "-":
+        from rich.console import Console
+
+        console = Console(soft_wrap=False)
+        if not console.is_terminal:
+            console = Console(width=int(os.environ.get("COLUMNS", 120)), soft_wrap=False)
+        console.print(to_rich(table))
+        return
+    import io
+
+    from rich.console import Console
+
+    buf = io.StringIO()
+    Console(file=buf, width=120, color_system=None, soft_wrap=False).print(to_rich(table))
+    _write(buf.getvalue(), output)
+
+
+# -- shared option bundles ----------------------------------------------------
+
+
+def conventions_options(fn):
+    fn = click.option("--bytes", "nbytes", type=click.IntRange(1, 64), default=4, show_default=True,
+                      help="Bytes per element for memory access in bytes (4 = fp32).")(fn)
+    fn = click.option("--flops-per-mac", type=click.FloatRange(0, 1000, min_open=True), default=2, show_default=True,
+                      help="FLOPs per MAC; 1 for papers that count mult-adds as FLOPs (the ShuffleNet papers).")(fn)
+    return fn
+
+
+def output_options(fn):
+    fn = click.option("--output", "-o", metavar="FILE", default=None,
+                      help="Write to FILE (atomically) instead of standard output.")(fn)
+    fn = click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+                      help="Output format.")(fn)
+    return fn
+
+
+def spec_options(fn):
+    fn = click.option("--set", "settings", metavar="KEY=VALUE", multiple=True,
+                      help="Set a spec parameter (see `costcalc list`); repeatable.")(fn)
+    fn = click.option("--variant", default=None, help="Variant of the spec (also SPEC:VARIANT).")(fn)
+    return fn
+
+
+def _conventions(flops_per_mac, nbytes):
+    from .report import Conventions
+
+    return Conventions(flops_per_mac=flops_per_mac, bytes=nbytes)
+
+
+def _load(ref, variant, settings):
+    from .spec import load_spec
+
+    return load_spec(ref, variant=variant, settings=_settings(settings))
+
+
+def _one_config(alpha, rho, resolution):
+    if rho is not None and resolution is not None:
+        raise UsageProblem("give --rho or --resolution, not both")
+    a = _floats(alpha, "--alpha") if alpha is not None else [1.0]
+    r = _floats(rho, "--rho") if rho is not None else None
+    px = _ints(resolution, "--resolution") if resolution is not None else None
+    if len(a) > 1 or (r and len(r) > 1) or (px and len(px) > 1):
+        raise UsageProblem("one configuration here; use `costcalc sweep` for several")
+    return a, r, px
+
+
+# -- commands -----------------------------------------------------------------
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(package_name="costcalc", message="costcalc %(version)s")
+def cli():
+    """Analytical cost model for CNNs: params, MACs, FLOPs, activations and memory access cost,
+    layer by layer, from a YAML layer spec. No deep-learning framework needed.
+
+    \b
+    Example:
+      costcalc report mobilenet --alpha 0.75 --rho 0.857
+    """
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("spec")
+@click.option("--alpha", default=None, metavar="A", help="Width multiplier (default 1).")
+@click.option("--rho", default=None, metavar="R", help="Resolution multiplier on the spec's base size.")
+@click.option("--resolution", default=None, metavar="PX", help="Input size in pixels (instead of --rho).")
+@click.option("--depth", type=click.IntRange(1, 64), default=None,
+              help="Roll rows up to this many name levels (1 = top-level blocks).")
+@spec_options
+@conventions_options
+@output_options
+def report(spec, alpha, rho, resolution, depth, variant, settings, flops_per_mac, nbytes, fmt, output):
+    """Per-layer table of one architecture in one configuration.
+
+    \b
+    Example:
+      costcalc report mobilenet --alpha 0.75 --rho 0.857     # 0.75 MobileNet-192
+      costcalc report squeezenet:1.1 --depth 1 --format json
+    """
+    from . import report as rp
+    from .engine import evaluate
+
+    a, r, px = _one_config(alpha, rho, resolution)
+    s = _load(spec, variant, settings)
+    res = _evaluate(evaluate, s, a, px, r)
+    conv = _conventions(flops_per_mac, nbytes)
+    if fmt == "json":
+        _write(rp.to_json(rp.report_json(res, conv, depth)), output)
+    elif fmt == "csv":
+        fields = ["name", "type", "output", "layers", "params", "bn_params", "macs", "flops", "ops", "mem_access", "activations"]
+        _write(rp.to_csv(rp.report_json(res, conv, depth)["layers"], fields), output)
+    elif fmt == "markdown":
+        _write(rp.to_markdown(rp.report_table(res, conv, depth)), output)
+    else:
+        _render(rp.report_table(res, conv, depth), output)
+
+
+def _evaluate(evaluate, spec, alpha, resolution, rho, **kw):
+    try:
+        return evaluate(spec, alpha=alpha, resolution=resolution, rho=rho, **kw)
+    except ValueError as exc:
+        raise UsageProblem(str(exc)) from None
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("specs", nargs=-1, required=True)
+@click.option("--alpha", default=None, metavar="A", help="Width multiplier for every spec (default 1).")
+@click.option("--rho", default=None, metavar="R", help="Resolution multiplier for every spec.")
+@click.option("--resolution", default=None, metavar="PX", help="Input size in pixels for every spec.")
+@click.option("--set", "settings", metavar="KEY=VALUE", multiple=True, help="Set a parameter in every spec that has it.")
+@conventions_options
+@output_options
+def compare(specs, alpha, rho, resolution, settings, flops_per_mac, nbytes, fmt, output):
+    """Architectures side by side, with each figure's ratio to the first.
+
+    \b
+    Example:
+      costcalc compare squeezenet alexnet
+      costcalc compare mobilenet mobilenet:conv --format json
+    """
+    from . import report as rp
+    from .engine import evaluate
+    from .spec import load_spec
+
+    a, r, px = _one_config(alpha, rho, resolution)
+    given = _settings(settings)
+    results = []
+    for ref in specs:
+        from .spec import describe, split_ref
+
+        declared = describe(split_ref(ref)[0])["parameters"]
+        s = load_spec(ref, settings={k: v for k, v in given.items() if k in declared})
+        results.append(_evaluate(evaluate, s, a, px, r))
+    conv = _conventions(flops_per_mac, nbytes)
+    if fmt == "json":
+        _write(rp.to_json(rp.compare_json(results, conv)), output)
+    elif fmt == "csv":
+        recs = [{"spec": o["label"], "alpha": o["config"]["alpha"], "resolution": o["config"]["resolution"][0],
+                 **o["totals"], "top1": o["top1"]} for o in rp.compare_json(results, conv)]
+        _write(rp.to_csv(recs, list(recs[0])), output)
+    elif fmt == "markdown":
+        _write(rp.to_markdown(rp.compare_table(results, conv)), output)
+    else:
+        _render(rp.compare_table(results, conv), output)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("spec")
+@click.option("--alpha", default="1", show_default=True, metavar="A,A,...", help="Width multipliers.")
+@click.option("--resolution", default=None, metavar="PX,PX,...", help="Input sizes in pixels.")
+@click.option("--rho", default=None, metavar="R,R,...", help="Resolution multipliers (instead of --resolution).")
+@spec_options
+@conventions_options
+@output_options
+def sweep(spec, alpha, resolution, rho, variant, settings, flops_per_mac, nbytes, fmt, output):
+    """Every alpha x every resolution in one vectorised evaluation.
+
+    \b
+    Example:
+      costcalc sweep mobilenet --alpha 1,0.75,0.5,0.25 --resolution 224,192,160,128
+    """
+    from . import report as rp
+    from .engine import evaluate
+
+    if rho is not None and resolution is not None:
+        raise UsageProblem("give --rho or --resolution, not both")
+    a = _floats(alpha, "--alpha")
+    px = _ints(resolution, "--resolution") if resolution is not None else None
+    r = _floats(rho, "--rho") if rho is not None else None
+    if len(a) * len(px or r or [1]) > 100_000 and fmt == "table":
+        raise UsageProblem("more than 100,000 configurations: use --format csv or json")
+    s = _load(spec, variant, settings)
+    res = _evaluate(evaluate, s, a, px, r, per_layer=False)
+    conv = _conventions(flops_per_mac, nbytes)
+    if fmt == "json":
+        _write(rp.to_json({"spec": s.name, "variant": s.variant, "flops_per_mac": conv.flops_per_mac,
+                           "configs": rp.sweep_records(res, conv)}), output)
+    elif fmt == "csv":
+        recs = rp.sweep_records(res, conv)
+        _write(rp.to_csv(recs, list(recs[0])), output)
+    elif fmt == "markdown":
+        _write(rp.to_markdown(rp.sweep_table(res, conv)), output)
+    else:
+        _render(rp.sweep_table(res, conv), output)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("specs", nargs=-1)
+@output_options
+@click.pass_context
+def verify(ctx, specs, fmt, output):
+    """Check bundled specs (or the named ones) against their papers' published numbers.
+
+    Exit status 1 if any figure is outside its tolerance. Known, explained
+    inconsistencies of a paper are listed as deviations and do not fail.
+
+    \b
+    Example:
+      costcalc verify
+      costcalc verify mobilenet squeezenet --format markdown
+    """
+    from . import report as rp
+    from .spec import bundled_names
+    from .verify import verify as run
+
+    checks = []
+    for ref in specs or bundled_names():
+        checks.extend(run(ref))
+    if fmt == "json":
+        _write(rp.to_json(rp.verify_records(checks)), output)
+    elif fmt == "csv":
+        recs = rp.verify_records(checks)
+        fields = ["spec", "quantity", "layer", "config_text", "published", "computed", "delta", "tolerance", "status", "source"]
+        _write(rp.to_csv(recs, fields), output)
+    elif fmt == "markdown":
+        _write(rp.to_markdown(rp.verify_table(checks)), output)
+    else:
+        _render(rp.verify_table(checks), output)
+    if any(not c.ok for c in checks):
+        ctx.exit(EXIT_FAILED_VERIFY)
+
+
+@cli.command(name="list", context_settings=CONTEXT)
+@output_options
+def list_(fmt, output):
+    """The bundled specs, their variants, parameters and descriptions.
+
+    \b
+    Example:
+      costcalc list
+    """
+    from . import report as rp
+    from .spec import bundled_names, describe
+
+    entries = [describe(name) for name in bundled_names()]
+    if fmt == "json":
+        _write(rp.to_json(entries), output)
+    elif fmt == "csv":
+        recs = [{**e, "variants": ";".join(e["variants"]), "parameters": ";".join(f"{k}={v}" for k, v in e["parameters"].items())} for e in entries]
+        _write(rp.to_csv(recs, ["name", "title", "variants", "default_variant", "parameters", "description"]), output)
+    elif fmt == "markdown":
+        _write(rp.to_markdown(rp.list_table(entries)), output)
+    else:
+        _render(rp.list_table(entries), output)
+
+
+def main(argv=None) -> int:
+    """Run the CLI; bad input is one line on stderr and exit status 2, never a traceback."""
+    try:
+        rv = cli.main(args=argv, prog_name="costcalc", standalone_mode=False)
+        return rv if isinstance(rv, int) else 0
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        sys.stderr.write("error: aborted\n")
+        return 130
+    except click.ClickException as exc:
+        msg = " ".join(exc.format_message().split())
+        sys.stderr.write(f"error: {msg} (see costcalc --help)\n")
+        return 2
+    except CostcalcError as exc:
+        sys.stderr.write(f"error: {' '.join(str(exc).split())}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("error: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return 0

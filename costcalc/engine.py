@@ -1,0 +1,184 @@
+"""Walk a spec's layers over a grid of (alpha, resolution) configurations.
+
+Channels depend only on alpha and spatial sizes only on the resolution, so
+every per-layer figure is an int64 array that broadcasts to the grid: a
+layer's params have shape (A, 1), its MACs (A, R).  One pass evaluates the
+whole grid; totals are sums over the layer axis.  The engine never prints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import SpecError
+from .ir import Spec
+from .rules import RULES, CountOverflow, Q, ShapeError, Shape
+from .scaling import resolution_from_rho, scale_channels
+
+#: the per-layer and total quantities the engine counts
+QUANTITIES = ("params", "bn_params", "macs", "ops", "mem_access", "activations")
+
+
+@dataclass
+class LayerResult:
+    name: str
+    type: str
+    index: int
+    c: np.ndarray  # output shape, broadcasting over the grid
+    h: np.ndarray
+    w: np.ndarray
+    values: dict  # quantity -> array broadcasting over the grid
+
+
+@dataclass
+class Result:
+    """Per-layer and total figures over a grid (or a list) of configurations."""
+
+    spec: Spec
+    alpha: np.ndarray  # as broadcast: (A, 1) for a grid, (N,) for pairs
+    resolution: np.ndarray  # input height: (1, R) for a grid, (N,) for pairs
+    width: np.ndarray  # input width
+    shape: tuple  # the grid shape: (A, R) or (N,)
+    totals: dict  # quantity -> array of `shape`
+    layers: list = field(default_factory=list)  # LayerResult, when per_layer
+
+    def total(self, quantity: str) -> np.ndarray:
+        if quantity == "weights":
+            return self.totals["params"] - self.totals["bn_params"]
+        return self.totals[quantity]
+
+    def per_layer(self, quantity: str) -> np.ndarray:
+        """(layers, *grid) array of one quantity."""
+        if quantity == "weights":
+            return self.per_layer("params") - self.per_layer("bn_params")
+        return np.stack([np.broadcast_to(lr.values[quantity], self.shape) for lr in self.layers])
+
+    def at(self, *index) -> "Result":
+        """The single configuration at `index` of the grid, as a 1-configuration result."""
+        def pick(arr):
+            return np.broadcast_to(arr, self.shape)[index].reshape(1)
+
+        layers = [
+            LayerResult(lr.name, lr.type, lr.index, pick(lr.c), pick(lr.h), pick(lr.w),
+                        {q: pick(v) for q, v in lr.values.items()})
+            for lr in self.layers
+        ]
+        return Result(self.spec, pick(self.alpha), pick(self.resolution), pick(self.width), (1,),
+                      {q: pick(v) for q, v in self.totals.items()}, layers)
+
+
+def _as_1d(values, what) -> np.ndarray:
+    arr = np.atleast_1d(np.asarray(values, dtype=np.float64))
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"{what}: expected a non-empty list of numbers")
+    if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
+        raise ValueError(f"{what}: expected positive numbers")
+    return arr
+
+
+def input_sizes(spec: Spec, resolution=None, rho=None) -> np.ndarray:
+    """Input heights: explicit pixels, or round(rho * base); default the base size."""
+    base_h = spec.input_size[0]
+    if resolution is not None and rho is not None:
+        raise ValueError("give a resolution or a resolution multiplier, not both")
+    if resolution is not None:
+        res = _as_1d(resolution, "resolution")
+        if np.any(res != np.floor(res)):
+            raise ValueError("resolution: expected whole pixels")
+        return res.astype(np.int64)
+    if rho is not None:
+        return resolution_from_rho(base_h, _as_1d(rho, "rho"))
+    return np.array([base_h], dtype=np.int64)
+
+
+def evaluate(
+    spec: Spec,
+    alpha=1.0,
+    resolution=None,
+    rho=None,
+    *,
+    grid: bool = True,
+    per_layer: bool = True,
+) -> Result:
+    """Evaluate `spec` for every alpha x every resolution (grid) or pairwise.
+
+    `resolution` is the input height in pixels; `rho` a resolution multiplier
+    on the spec's base size (give one or neither).  With ``grid=False`` the
+    i-th alpha goes with the i-th resolution.  With ``per_layer=False`` only
+    totals are kept, which bounds memory for very large grids.
+    """
+    alphas = _as_1d(alpha, "alpha")
+    res = input_sizes(spec, resolution, rho)
+    if np.any(res > 2**31) :
+        raise ValueError("resolution: too large")
+    base_h, base_w = spec.input_size
+    if grid:
+        a = alphas[:, None]
+        h = res[None, :]
+        shape = (alphas.size, res.size)
+    else:
+        if alphas.size != res.size:
+            if alphas.size == 1:
+                alphas = np.repeat(alphas, res.size)
+            elif res.size == 1:
+                res = np.repeat(res, alphas.size)
+            else:
+                raise ValueError("pairwise evaluation needs as many alphas as resolutions")
+        a, h = alphas, res
+        shape = (alphas.size,)
+    w = h if base_h == base_w else np.rint(h * (base_w / base_h)).astype(np.int64)
+
+    nodes: list[Shape] = []
+    inp = Shape(Q.of(spec.input_channels), Q(h), Q(w))
+    totals = {q: np.zeros(shape, dtype=np.int64) for q in QUANTITIES}
+    bounds = dict.fromkeys(QUANTITIES, 0)
+    results: list[LayerResult] = []
+    width_cache: dict = {}
+
+    for index, layer in enumerate(spec.layers):
+        ins = [inp if i < 0 else nodes[i] for i in layer.inputs]
+        out_c = None
+        base_out = layer.attrs.get("out")
+        if base_out is not None:
+            key = (base_out, layer.scale)
+            out_c = width_cache.get(key)
+            if out_c is None:
+                out_c = width_cache[key] = Q(scale_channels(base_out, a, spec.width, layer.scale))
+        try:
+            cost = RULES[layer.type](layer, ins, out_c)
+            out = cost.shape
+            if cost.moves_data and not layer.fused:
+                activations = out.elements
+                reads = cost.reads
+                if reads is None:
+                    reads = ins[0].elements
+                    for x in ins[1:]:
+                        reads = reads + x.elements
+                mem = reads + activations + cost.params
+            else:
+                activations = mem = Q.of(0)
+            values = {
+                "params": cost.params,
+                "bn_params": cost.bn_params,
+                "macs": cost.macs,
+                "ops": cost.ops,
+                "mem_access": mem,
+                "activations": activations,
+            }
+            for q, v in values.items():
+                bounds[q] += v.mx
+                if bounds[q] > 2**63 - 1:
+                    raise CountOverflow()
+                if v.mx:
+                    np.add(totals[q], v.a, out=totals[q], casting="unsafe")
+        except ShapeError as exc:
+            raise SpecError(spec.source, f"{layer.where} ({layer.name})", str(exc), layer.line) from None
+        except CountOverflow:
+            raise SpecError(spec.source, f"{layer.where} ({layer.name})", "a count overflows 64-bit integers", layer.line) from None
+        nodes.append(out)
+        if per_layer:
+            results.append(LayerResult(layer.name, layer.type, index, out.c.a, out.h.a, out.w.a,
+                                       {q: v.a for q, v in values.items()}))
+    return Result(spec, a, h, w, shape, totals, results)

@@ -1,0 +1,141 @@
+"""The typed intermediate representation: what a validated spec is.
+
+A spec is expanded by :mod:`costcalc.spec` into a flat, topologically ordered
+list of primitive :class:`Layer` nodes.  Each node names the nodes it reads
+(``inputs``; ``-1`` is the network input), so branches, concatenations and
+shortcuts are plain edges.  Nothing here imports numpy or yaml.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+# ---------------------------------------------------------------------------
+# The layer vocabulary.  Each type lists the keys it accepts with a field kind
+# and a default (REQUIRED when the key must be given).  Field kinds are checked
+# by the loader; the cost of each type is a rule in costcalc.rules.
+# ---------------------------------------------------------------------------
+
+REQUIRED = object()
+
+#: keys every layer item may carry besides its type-specific ones
+COMMON_KEYS = ("name", "type", "repeat", "scale", "fused", "comment")
+
+_CONV_GEOMETRY = {
+    "kernel": ("pair+", REQUIRED),
+    "stride": ("pair+", 1),
+    "padding": ("padding", 0),
+    "dilation": ("pair+", 1),
+    "bias": ("bool", None),  # None: take the spec's `defaults.bias`
+}
+_POOL = {
+    "kernel": ("pair+", None),
+    "stride": ("pair+", None),  # None: the kernel size
+    "padding": ("padding", 0),
+    "ceil": ("bool", False),
+    "global": ("bool", False),
+}
+
+LAYER_TYPES: dict[str, dict[str, tuple[str, Any]]] = {
+    "conv": {"out": ("channels", REQUIRED), "groups": ("int+", 1), **_CONV_GEOMETRY},
+    "dwconv": {"multiplier": ("int+", 1), **_CONV_GEOMETRY},
+    "linear": {"out": ("channels", REQUIRED), "bias": ("bool", None)},
+    "maxpool": dict(_POOL),
+    "avgpool": dict(_POOL),
+    "bn": {},
+    "relu": {},
+    "relu6": {},
+    "sigmoid": {},
+    "tanh": {},
+    "swish": {},
+    "hswish": {},
+    "hsigmoid": {},
+    "softmax": {},
+    "lrn": {"size": ("int+", 5)},
+    "dropout": {"rate": ("fraction", 0.5)},
+    "flatten": {},
+    "identity": {},
+    "add": {},
+    "concat": {},
+    "split": {"sections": ("int+", 2), "index": ("int0", 0)},
+    "shuffle": {"groups": ("int+", REQUIRED)},
+}
+
+#: types that merge several inputs; only these take `branches`
+MERGE_TYPES = ("add", "concat")
+#: element-wise activation functions (one op per output element)
+ACTIVATIONS = ("relu", "relu6", "sigmoid", "tanh", "swish", "hswish", "hsigmoid", "softmax")
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One primitive layer after expansion."""
+
+    name: str  # hierarchical: "fire3/expand3x3", "conv7.2/dw"
+    type: str
+    inputs: tuple[int, ...]  # indices of producing layers; -1 = network input
+    attrs: Mapping[str, Any]  # validated type-specific keys, defaults filled in
+    where: str = ""  # place in the spec file, for error messages
+    line: int | None = None
+    scale: str = "yes"  # width multiplier policy for `out`: yes | no | up
+    fused: bool = False  # fused into a neighbour: no memory traffic of its own
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A published number and where it comes from."""
+
+    quantity: str  # params | weights | bn_params | macs | flops | mem_access | activations | size_mb | size_mib
+    value: float  # in base units (already multiplied by `unit`)
+    tolerance: float  # absolute, base units
+    source: str
+    config: Mapping[str, Any] = field(default_factory=dict)  # alpha, resolution, variant, set
+    layer: str | None = None  # a layer or block name prefix: sum over it
+    convention: str = ""
+    note: str = ""
+    expect: str = "match"  # match | deviates (a known, explained inconsistency)
+    unit: str = ""  # the unit it was published in: "", K, M or G
+    where: str = ""
+
+
+@dataclass(frozen=True)
+class Accuracy:
+    top1: float  # percent
+    source: str
+    config: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WidthPolicy:
+    """How the width multiplier alpha turns a base channel count into channels."""
+
+    rounding: str = "truncate"  # truncate: int(c*alpha) | make_divisible | round
+    divisor: int = 8
+    min_channels: int = 1
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A validated, expanded architecture in one variant and parameter setting."""
+
+    name: str
+    title: str
+    description: str
+    source: str  # the file it came from, as shown in messages
+    input_channels: int
+    input_size: tuple[int, int]  # base resolution (h, w)
+    layers: tuple[Layer, ...]
+    width: WidthPolicy = WidthPolicy()
+    variant: str | None = None
+    variants: Mapping[str, str] = field(default_factory=dict)  # name -> description
+    settings: Mapping[str, Any] = field(default_factory=dict)  # spec parameters in force
+    parameters: Mapping[str, Any] = field(default_factory=dict)  # declared defaults
+    references: tuple[Reference, ...] = ()
+    accuracy: tuple[Accuracy, ...] = ()
+    paper: str = ""
+    notes: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}:{self.variant}" if self.variant else self.name

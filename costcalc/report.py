@@ -1,0 +1,440 @@
+"""Results -> tables (rich), JSON, CSV and Markdown.  Never computes costs.
+
+Each view is first built as a :class:`Table` of plain cells (title, header
+lines, columns, rows, footer), then rendered by one of the writers, so the
+four formats always show the same numbers.  rich is imported only when a
+rich table is drawn.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .engine import Result
+from .verify import FP32, Check, published_top1
+
+FORMATS = ("table", "json", "csv", "markdown")
+
+
+@dataclass(frozen=True)
+class Conventions:
+    flops_per_mac: float = 2
+    bytes: int = 4
+
+    def lines(self) -> list[str]:
+        fpm = f"{self.flops_per_mac:g}"
+        return [
+            f"1 MAC = 1 multiply-accumulate = {fpm} FLOPs (--flops-per-mac {fpm}); MACs count conv and linear layers only",
+            "params = weights + biases (as the spec sets them) + BatchNorm scale/shift (shown as BN params)",
+            "other ops (not MACs): biases, BatchNorm, activations, pooling, element-wise add, LRN",
+            f"memory access = input + output activations + weights, in elements; bytes at {self.bytes} B/element; batch 1",
+        ]
+
+
+# -- number formatting --------------------------------------------------------
+
+
+def human(n: float) -> str:
+    """568740352 -> '568.74M'; 4209088 -> '4.21M'; 1000 -> '1.00K'."""
+    n = float(n)
+    for scale, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K")):
+        if abs(n) >= scale:
+            return f"{n / scale:.2f}{suffix}"
+    return f"{n:.0f}" if n == int(n) else f"{n:.2f}"
+
+
+def grouped(n) -> str:
+    return f"{int(n):,}"
+
+
+def shape_text(c, h, w) -> str:
+    c, h, w = int(c), int(h), int(w)
+    return f"{c}" if h == w == 1 else f"{c}x{h}x{w}"
+
+
+def bar(share: float, width: int = 10) -> str:
+    eighths = int(round(share * width * 8))
+    full, part = divmod(eighths, 8)
+    return ("█" * full + ("▏▎▍▌▋▊▉"[part - 1] if part else "")).ljust(width)
+
+
+# -- the neutral table --------------------------------------------------------
+
+
+@dataclass
+class Table:
+    title: str
+    columns: list  # (header, key, justify)
+    rows: list = field(default_factory=list)  # dicts key -> cell text
+    header: list = field(default_factory=list)  # lines above the table
+    footer: list = field(default_factory=list)  # rows drawn after a rule (totals)
+    notes: list = field(default_factory=list)  # lines below the table
+
+
+def _scalar(arr) -> int:
+    return int(np.reshape(arr, -1)[0])
+
+
+def config_dict(result: Result, conv: Conventions) -> dict:
+    spec = result.spec
+    h, w = _scalar(result.resolution), _scalar(result.width)
+    return {
+        "alpha": float(np.reshape(result.alpha, -1)[0]),
+        "resolution": [h, w],
+        "rho": round(h / spec.input_size[0], 4),
+        "variant": spec.variant,
+        "settings": dict(spec.settings),
+        "flops_per_mac": conv.flops_per_mac,
+        "bytes": conv.bytes,
+        "batch": 1,
+    }
+
+
+def totals_dict(result: Result, conv: Conventions) -> dict:
+    t = {q: _scalar(result.total(q)) for q in ("params", "bn_params", "weights", "macs", "ops", "mem_access", "activations")}
+    out = {
+        "params": t["params"],
+        "bn_params": t["bn_params"],
+        "weights": t["weights"],
+        "macs": t["macs"],
+        "flops": _num(t["macs"] * conv.flops_per_mac),
+        "ops": t["ops"],
+        "mem_access": t["mem_access"],
+        "mem_access_bytes": t["mem_access"] * conv.bytes,
+        "activations": t["activations"],
+        "peak_activation": max((_scalar(lr.values["activations"]) for lr in result.layers), default=0),
+        "size_mb": round(t["params"] * FP32 / 1e6, 4),
+    }
+    return out
+
+
+def _num(x: float):
+    return int(x) if float(x).is_integer() else float(x)
+
+
+def rows(result: Result, depth: int | None = None) -> list[dict]:
+    """Per-layer rows (one configuration); with `depth`, rolled up to that many name levels."""
+    out: list[dict] = []
+    index: dict = {}
+    for lr in result.layers:
+        key = lr.name if depth is None else _prefix(lr.name, depth)
+        vals = {q: _scalar(v) for q, v in lr.values.items()}
+        shape = [_scalar(lr.c), _scalar(lr.h), _scalar(lr.w)]
+        if key not in index:
+            index[key] = len(out)
+            out.append({"name": key, "type": lr.type, "output": shape, "layers": 1, **vals})
+        else:
+            row = out[index[key]]
+            row["layers"] += 1
+            row["output"] = shape  # the block's output is its last layer's
+            row["type"] = "block"
+            for q, v in vals.items():
+                row[q] += v
+    return out
+
+
+def _prefix(name: str, depth: int) -> str:
+    parts: list[str] = []
+    for piece in name.split("/"):
+        stem, dot, rep = piece.rpartition(".")
+        if dot and rep.isdigit() and stem:
+            parts.extend([stem, f"{stem}.{rep}"])
+        else:
+            parts.append(piece)
+        if len(parts) >= depth:
+            break
+    # rebuild the original spelling of the kept prefix
+    kept = parts[:depth]
+    text = []
+    for p in kept:
+        if text and p.startswith(text[-1] + "."):
+            text[-1] = p
+        else:
+            text.append(p)
+    return "/".join(text)
+
+
+def report_table(result: Result, conv: Conventions, depth: int | None = None) -> Table:
+    spec = result.spec
+    cfg = config_dict(result, conv)
+    tot = totals_dict(result, conv)
+    h, w = cfg["resolution"]
+    where = f"{spec.title} [{spec.label}]"
+    settings = ", ".join(f"{k}={v}" for k, v in spec.settings.items())
+    header = [
+        f"config: alpha {cfg['alpha']:g}, input {spec.input_channels}x{h}x{w} (rho {cfg['rho']:g} of {spec.input_size[0]})"
+        + (f", {settings}" if settings else ""),
+        *conv.lines(),
+    ]
+    total_macs = tot["macs"] or 1
+    table = Table(
+        title=where,
+        columns=[
+            ("Layer", "name", "left"), ("Type", "type", "left"), ("Output", "output", "right"),
+            ("Params", "params", "right"), ("MACs", "macs", "right"), ("Mem access", "mem_access", "right"),
+            ("MACs share", "share", "left"),
+        ],
+        header=header,
+    )
+    for r in rows(result, depth):
+        share = r["macs"] / total_macs
+        table.rows.append({
+            "name": r["name"], "type": r["type"] if r["layers"] == 1 else f"block ({r['layers']})",
+            "output": shape_text(*r["output"]), "params": grouped(r["params"]), "macs": grouped(r["macs"]),
+            "mem_access": grouped(r["mem_access"]), "share": f"{bar(share)} {share * 100:5.1f}%",
+        })
+    table.footer.append({
+        "name": "Total", "type": f"{len(result.layers)} layers", "output": "",
+        "params": grouped(tot["params"]), "macs": grouped(tot["macs"]), "mem_access": grouped(tot["mem_access"]),
+        "share": "",
+    })
+    fl = tot["flops"]
+    table.notes = [
+        f"params {grouped(tot['params'])} ({human(tot['params'])}; BN {grouped(tot['bn_params'])}; weights {human(tot['weights'])})"
+        f" | fp32 size {tot['size_mb']:.2f} MB",
+        f"MACs {grouped(tot['macs'])} ({human(tot['macs'])}) | FLOPs {human(fl)} | other ops {human(tot['ops'])}",
+        f"memory access {human(tot['mem_access'])} elements = {human(tot['mem_access_bytes'])}B"
+        f" | activations {human(tot['activations'])} elements, peak {human(tot['peak_activation'])}",
+    ]
+    return table
+
+
+def report_json(result: Result, conv: Conventions, depth: int | None = None) -> dict:
+    spec = result.spec
+    layers = []
+    for r in rows(result, depth):
+        layers.append({
+            "name": r["name"], "type": r["type"], "output": r["output"], "layers": r["layers"],
+            "params": r["params"], "bn_params": r["bn_params"], "macs": r["macs"],
+            "flops": _num(r["macs"] * conv.flops_per_mac), "ops": r["ops"],
+            "mem_access": r["mem_access"], "activations": r["activations"],
+        })
+    return {
+        "spec": spec.name,
+        "title": spec.title,
+        "source": spec.source,
+        "config": config_dict(result, conv),
+        "conventions": conv.lines(),
+        "totals": totals_dict(result, conv),
+        "layers": layers,
+    }
+
+
+def compare_table(results: list[Result], conv: Conventions) -> Table:
+    table = Table(
+        title="Comparison (ratios to the first)",
+        columns=[
+            ("Spec", "spec", "left"), ("Config", "config", "left"), ("Params", "params", "right"),
+            ("fp32 MB", "size", "right"), ("MACs", "macs", "right"), ("FLOPs", "flops", "right"),
+            ("Mem access", "mem", "right"), ("Peak act.", "peak", "right"), ("Top-1 %", "top1", "right"),
+        ],
+        header=conv.lines()[:1] + conv.lines()[3:],
+    )
+    first = None
+    for res, obj in zip(results, compare_json(results, conv)):
+        t = obj["totals"]
+        if first is None:
+            first = t
+
+        def cell(key, text):
+            if t is first or not first[key]:
+                return text
+            return f"{text} ({t[key] / first[key]:.2f}x)"
+
+        cfg = obj["config"]
+        table.rows.append({
+            "spec": res.spec.label,
+            "config": f"{cfg['alpha']:g}x, {cfg['resolution'][0]}px",
+            "params": cell("params", human(t["params"])),
+            "size": cell("size_mb", f"{t['size_mb']:.2f}"),
+            "macs": cell("macs", human(t["macs"])),
+            "flops": cell("flops", human(t["flops"])),
+            "mem": cell("mem_access", human(t["mem_access"])),
+            "peak": cell("peak_activation", human(t["peak_activation"])),
+            "top1": "" if obj["top1"] is None else f"{obj['top1']:.1f}",
+        })
+    return table
+
+
+def compare_json(results: list[Result], conv: Conventions) -> list[dict]:
+    out = []
+    for res in results:
+        cfg = config_dict(res, conv)
+        out.append({
+            "spec": res.spec.name,
+            "label": res.spec.label,
+            "title": res.spec.title,
+            "config": cfg,
+            "totals": totals_dict(res, conv),
+            "top1": published_top1(res.spec, cfg["alpha"], cfg["resolution"][0]),
+        })
+    return out
+
+
+def sweep_table(result: Result, conv: Conventions) -> Table:
+    spec = result.spec
+    table = Table(
+        title=f"{spec.title} [{spec.label}] sweep",
+        columns=[
+            ("alpha", "alpha", "right"), ("Input", "input", "right"), ("Params", "params", "right"),
+            ("MACs", "macs", "right"), ("FLOPs", "flops", "right"), ("Mem access", "mem", "right"),
+            ("Top-1 %", "top1", "right"),
+        ],
+        header=conv.lines()[:1] + conv.lines()[3:],
+    )
+    for rec in sweep_records(result, conv):
+        table.rows.append({
+            "alpha": f"{rec['alpha']:g}", "input": f"{rec['resolution']}", "params": human(rec["params"]),
+            "macs": human(rec["macs"]), "flops": human(rec["flops"]), "mem": human(rec["mem_access"]),
+            "top1": "" if rec["top1"] is None else f"{rec['top1']:.1f}",
+        })
+    return table
+
+
+def sweep_records(result: Result, conv: Conventions) -> list[dict]:
+    a = np.broadcast_to(result.alpha, result.shape).reshape(-1)
+    r = np.broadcast_to(result.resolution, result.shape).reshape(-1)
+    tot = {q: np.broadcast_to(result.total(q), result.shape).reshape(-1) for q in ("params", "weights", "macs", "mem_access")}
+    out = []
+    for i in range(a.size):
+        out.append({
+            "alpha": float(a[i]), "resolution": int(r[i]), "params": int(tot["params"][i]),
+            "weights": int(tot["weights"][i]), "macs": int(tot["macs"][i]),
+            "flops": _num(int(tot["macs"][i]) * conv.flops_per_mac), "mem_access": int(tot["mem_access"][i]),
+            "top1": published_top1(result.spec, float(a[i]), int(r[i])),
+        })
+    return out
+
+
+def verify_table(checks: list[Check]) -> Table:
+    table = Table(
+        title="Published figures vs computed",
+        columns=[
+            ("Spec", "spec", "left"), ("Quantity", "quantity", "left"), ("Config", "config", "left"),
+            ("Published", "published", "right"), ("Computed", "computed", "right"), ("Delta", "delta", "right"),
+            ("Tol. ±", "tol", "right"), ("Status", "status", "left"), ("Source", "source", "left"),
+        ],
+    )
+    for check, c in zip(checks, verify_records(checks)):
+        unit = check.reference.unit
+        table.rows.append({
+            "spec": c["spec"], "quantity": c["quantity"] + (f" [{c['layer']}]" if c["layer"] else ""),
+            "config": c["config_text"], "published": in_unit(c["published"], unit),
+            "computed": in_unit(c["computed"], unit), "delta": in_unit(c["delta"], unit, signed=True),
+            "tol": in_unit(c["tolerance"], unit), "status": c["status"], "source": c["source"],
+        })
+    failed = sum(1 for c in checks if c.status == "FAIL")
+    dev = [c for c in checks if c.status == "deviates"]
+    table.notes.append(f"{len(checks) - failed - len(dev)} passed, {failed} failed, {len(dev)} known deviations")
+    for c in dev:
+        r = c.reference
+        table.notes.append(f"deviation: {c.spec} {r.quantity} {in_unit(r.value, r.unit)} ({r.source}): {r.note}")
+    return table
+
+
+def verify_records(checks: list[Check]) -> list[dict]:
+    out = []
+    for c in checks:
+        r = c.reference
+        cfg = dict(r.config)
+        text = ", ".join(f"{k} {v}" if k != "set" else ", ".join(f"{a}={b}" for a, b in v.items()) for k, v in cfg.items()) or "default"
+        out.append({
+            "spec": c.spec, "quantity": r.quantity, "layer": r.layer, "config": cfg, "config_text": text,
+            "published": r.value, "computed": c.computed, "delta": c.delta, "tolerance": r.tolerance,
+            "status": c.status, "source": r.source, "convention": r.convention, "note": r.note,
+        })
+    return out
+
+
+def in_unit(x: float, unit: str, signed: bool = False) -> str:
+    """A value in the unit its reference was published in: 568740352, 'M' -> '568.74 M'."""
+    from .spec import UNITS
+
+    v = float(x) / UNITS[unit]
+    sign = "+" if signed and v > 0 else ""
+    if not unit:
+        return sign + (f"{v:,.0f}" if v == int(v) else f"{v:,.4g}")
+    return f"{sign}{v:,.2f} {unit}"
+
+
+def list_table(entries: list[dict]) -> Table:
+    table = Table(
+        title="Bundled specs",
+        columns=[("Name", "name", "left"), ("Title", "title", "left"), ("Variants", "variants", "left"),
+                 ("Parameters", "parameters", "left"), ("Description", "description", "left")],
+    )
+    for e in entries:
+        default = e.get("default_variant") or next(iter(e["variants"]), None)
+        table.rows.append({
+            "name": e["name"], "title": e["title"],
+            "variants": ", ".join(f"{v}*" if v == default else v for v in e["variants"]),
+            "parameters": ", ".join(f"{k}={v}" for k, v in e["parameters"].items() if not isinstance(v, (dict, list))),
+            "description": e["description"],
+        })
+    table.notes.append("* default variant; choose one as NAME:VARIANT or with --variant; set parameters with --set KEY=VALUE")
+    return table
+
+
+# -- writers ------------------------------------------------------------------
+
+
+def to_rich(table: Table):
+    from rich import box
+    from rich.console import Group
+    from rich.table import Table as RichTable
+    from rich.text import Text
+
+    rt = RichTable(box=box.SIMPLE_HEAD, show_footer=False, pad_edge=False)
+    for head, _, justify in table.columns:
+        rt.add_column(head, justify=justify, no_wrap=head not in ("Description", "Source", "Config"), overflow="fold")
+    for row in table.rows:
+        rt.add_row(*[row.get(key, "") for _, key, _ in table.columns])
+    if table.footer:
+        rt.add_section()
+        for row in table.footer:
+            rt.add_row(*[row.get(key, "") for _, key, _ in table.columns], style="bold")
+    parts = [Text(table.title, style="bold")] + [Text(line, style="dim") for line in table.header]
+    parts += [rt] + [Text(line) for line in table.notes]
+    return Group(*parts)
+
+
+def print_rich(table: Table, console=None) -> None:
+    if console is None:
+        from rich.console import Console
+
+        console = Console()
+    console.print(to_rich(table))
+
+
+def to_markdown(table: Table) -> str:
+    out = [f"### {table.title}", ""]
+    out += [f"_{line}_  " for line in table.header]
+    if table.header:
+        out.append("")
+    heads = [h for h, _, _ in table.columns]
+    out.append("| " + " | ".join(heads) + " |")
+    out.append("|" + "|".join("---:" if j == "right" else "---" for _, _, j in table.columns) + "|")
+    for row in table.rows + [{k: f"**{v}**" if v else "" for k, v in r.items()} for r in table.footer]:
+        out.append("| " + " | ".join(str(row.get(key, "")).replace("|", "\\|") for _, key, _ in table.columns) + " |")
+    if table.notes:
+        out.append("")
+        out += [f"{line}  " for line in table.notes]
+    return "\n".join(out) + "\n"
+
+
+def to_csv(records: list[dict], fields: list[str]) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for rec in records:
+        writer.writerow({k: ("x".join(map(str, v)) if isinstance(v, list) else v) for k, v in rec.items()})
+    return buf.getvalue()
+
+
+def to_json(obj) -> str:
+    return json.dumps(obj, indent=2) + "\n"

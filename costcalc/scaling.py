@@ -1,0 +1,42 @@
+"""Width and resolution multipliers, vectorised over arrays of alpha and rho."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .ir import WidthPolicy
+
+
+def scale_channels(base: int, alpha: np.ndarray, policy: WidthPolicy, mode: str = "yes") -> np.ndarray:
+    """Channels for `base` at each alpha, by the spec's rounding policy.
+
+    - truncate: ``max(int(base * alpha), min_channels)`` (MobileNet v1, TF-slim)
+    - round: ``max(round(base * alpha), min_channels)``
+    - make_divisible: nearest multiple of `divisor`, at least ``max(divisor,
+      min_channels)``, and never more than 10% below ``base * alpha``
+      (MobileNet v2, EfficientNet)
+
+    `mode` is the layer's exemption: ``no`` keeps `base`; ``up`` scales only
+    upwards (``max(base, scaled)``, MobileNet v2's last 1x1 conv).
+    """
+    alpha = np.asarray(alpha, dtype=np.float64)
+    if mode == "no":
+        return np.full(alpha.shape, base, dtype=np.int64)
+    value = base * alpha
+    if policy.rounding == "truncate":
+        out = np.maximum(np.floor(value), policy.min_channels)
+    elif policy.rounding == "round":
+        out = np.maximum(np.rint(value), policy.min_channels)
+    else:
+        d = policy.divisor
+        out = np.maximum(max(d, policy.min_channels), np.floor(value + d / 2) // d * d)
+        out = np.where(out < 0.9 * value, out + d, out)
+    out = out.astype(np.int64)
+    if mode == "up":
+        out = np.maximum(out, base)
+    return out
+
+
+def resolution_from_rho(base: int, rho: np.ndarray) -> np.ndarray:
+    """Input size for resolution multipliers: ``round(rho * base)`` (0.857 x 224 -> 192)."""
+    return np.rint(np.asarray(rho, dtype=np.float64) * base).astype(np.int64)

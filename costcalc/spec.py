@@ -1,0 +1,659 @@
+"""YAML spec -> validated, expanded :class:`costcalc.ir.Spec`.
+
+The loader checks every key for type and range before anything is computed,
+expands blocks, repeats and branches into primitive layers with hierarchical
+names, and turns every problem into a one-line :class:`SpecError` naming the
+file, the place in the spec and (where YAML gives it) the line.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from . import expr
+from .errors import SpecError
+from .ir import (
+    COMMON_KEYS,
+    LAYER_TYPES,
+    MERGE_TYPES,
+    REQUIRED,
+    Accuracy,
+    Layer,
+    Reference,
+    Spec,
+    WidthPolicy,
+)
+from .yamlio import LineDict, LineList, parse_yaml
+
+# ---------------------------------------------------------------------------
+# Limits (generous for real networks; overridable)
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_layers: int = 1_000_000  # primitive layers after expansion
+    max_repeat: int = 100_000  # one item's repeat count
+    max_depth: int = 32  # nesting of blocks and branches
+    max_bytes: int = 16 * 1024 * 1024  # size of a spec file
+
+
+DEFAULT_LIMITS = Limits()
+
+TOP_KEYS = (
+    "name", "title", "description", "paper", "input", "width", "defaults", "parameters",
+    "blocks", "layers", "variants", "default_variant", "references", "accuracy", "notes",
+)
+VARIANT_KEYS = ("description", "parameters", "blocks", "layers", "input", "width", "defaults", "notes")
+BLOCK_KEYS = ("args", "layers", "description")
+INSTANCE_KEYS = ("block", "name", "args", "repeat", "comment")
+REFERENCE_KEYS = (
+    "quantity", "value", "unit", "tolerance", "config", "layer", "source", "convention", "note", "expect",
+)
+CONFIG_KEYS = ("alpha", "resolution", "rho", "variant", "set", "flops_per_mac")
+QUANTITIES = ("params", "weights", "bn_params", "macs", "flops", "mem_access", "activations", "size_mb", "size_mib")
+UNITS = {"": 1, "K": 1e3, "M": 1e6, "G": 1e9}
+ROUNDINGS = ("truncate", "make_divisible", "round")
+
+# ---------------------------------------------------------------------------
+# Finding a spec: bundled name, bundled file name, or a path
+# ---------------------------------------------------------------------------
+
+
+def bundled_dir() -> Path:
+    """The folder of bundled specs: inside the installed package, or the source tree."""
+    try:
+        from importlib.resources import files
+
+        path = Path(str(files("costcalc.specs")))
+        if path.is_dir():
+            return path
+    except (ModuleNotFoundError, TypeError):
+        pass
+    return Path(__file__).resolve().parent.parent / "specs"
+
+
+def bundled_names() -> list[str]:
+    return sorted(p.stem for p in bundled_dir().glob("*.yaml"))
+
+
+def split_ref(ref: str) -> tuple[str, str | None]:
+    """'squeezenet:1.1' -> ('squeezenet', '1.1'); a path with a drive or no colon is kept whole."""
+    if ":" in ref and not os.path.exists(ref):
+        base, _, variant = ref.rpartition(":")
+        if base and variant and "/" not in variant and "\\" not in variant:
+            return base, variant
+    return ref, None
+
+
+def resolve(ref: str) -> tuple[Path, str]:
+    """Return (path, shown name) for a bundled name, bundled file name or path."""
+    looks_like_path = os.sep in ref or "/" in ref
+    if looks_like_path or os.path.exists(ref):
+        path = Path(ref)
+        if not path.exists():
+            raise SpecError(ref, "", "no such file")
+        return path, ref
+    stem = ref[:-5] if ref.endswith(".yaml") else ref[:-4] if ref.endswith(".yml") else ref
+    candidate = bundled_dir() / f"{stem}.yaml"
+    if candidate.is_file():
+        return candidate, f"{stem}.yaml"
+    names = bundled_names()
+    hint = _did_you_mean(stem, names)
+    raise SpecError(ref, "", f"no such file or bundled spec{hint} (bundled: {', '.join(names)})")
+
+
+def read_document(ref: str, limits: Limits = DEFAULT_LIMITS) -> tuple[LineDict, str]:
+    path, shown = resolve(ref)
+    if path.is_dir():
+        raise SpecError(shown, "", "is a directory, not a spec file")
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(limits.max_bytes + 1)
+    except OSError as exc:
+        raise SpecError(shown, "", f"cannot read: {exc.strerror or exc}") from None
+    if len(data) > limits.max_bytes:
+        raise SpecError(shown, "", f"file larger than {limits.max_bytes} bytes")
+    if b"\x00" in data:
+        raise SpecError(shown, "", "binary file, not a YAML spec")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise SpecError(shown, "", f"not UTF-8 text (byte {exc.start})", line) from None
+    doc = parse_yaml(text, shown)
+    if doc is None:
+        raise SpecError(shown, "", "empty spec file")
+    if not isinstance(doc, dict):
+        raise SpecError(shown, "", f"expected a mapping at the top level, got {_kind(doc)}", getattr(doc, "line", None))
+    return doc, shown
+
+
+# ---------------------------------------------------------------------------
+# Public entry points
+# ---------------------------------------------------------------------------
+
+
+def load_spec(
+    ref: str,
+    variant: str | None = None,
+    settings: Mapping[str, Any] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> Spec:
+    """Load a bundled spec (``mobilenet``, ``squeezenet:1.1``) or a YAML file."""
+    ref, inline_variant = split_ref(ref)
+    if variant is None:
+        variant = inline_variant
+    doc, shown = read_document(ref, limits)
+    return build_spec(doc, shown, variant, settings, limits)
+
+
+def describe(ref: str) -> dict:
+    """Name, title, description, variants and parameters of a spec, without expanding it."""
+    doc, shown = read_document(ref)
+    ctx = _Ctx(shown, DEFAULT_LIMITS)
+    _check_keys(ctx, doc, TOP_KEYS, "")
+    variants = doc.get("variants") or {}
+    return {
+        "name": str(doc.get("name") or Path(shown).stem),
+        "title": str(doc.get("title", "")),
+        "description": " ".join(str(doc.get("description", "")).split()),
+        "variants": {str(k): " ".join(str((v or {}).get("description", "")).split()) for k, v in variants.items()},
+        "default_variant": doc.get("default_variant"),
+        "parameters": dict(doc.get("parameters") or {}),
+    }
+
+
+def build_spec(
+    doc: Mapping,
+    shown: str,
+    variant: str | None = None,
+    settings: Mapping[str, Any] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> Spec:
+    ctx = _Ctx(shown, limits)
+    _check_keys(ctx, doc, TOP_KEYS, "")
+    name = doc.get("name", Path(shown).stem)
+    ctx.require(isinstance(name, str) and name, doc, "name", "expected a non-empty string")
+
+    # -- variants: overlay the chosen variant's keys on the top level
+    variants = doc.get("variants") or {}
+    ctx.require(isinstance(variants, dict), doc, "variants", "expected a mapping of variant names")
+    variant_names = [str(k) for k in variants]
+    if variant is None and variants:
+        variant = doc.get("default_variant", variant_names[0])
+        ctx.require(str(variant) in variant_names, doc, "default_variant", f"no such variant {variant!r}")
+    merged = dict(doc)
+    if variant is not None:
+        variant = str(variant)
+        if variant not in variant_names:
+            known = ", ".join(variant_names) or "none"
+            raise SpecError(shown, "", f"no variant {variant!r}{_did_you_mean(variant, variant_names)} (variants: {known})")
+        vdoc = variants[_original_key(variants, variant)]
+        if vdoc is None:
+            vdoc = LineDict()
+        ctx.require(isinstance(vdoc, dict), variants, variant, "expected a mapping")
+        _check_keys(ctx, vdoc, VARIANT_KEYS, f"variants.{variant}")
+        for key, value in vdoc.items():
+            if key in ("parameters", "blocks", "defaults"):
+                base = dict(doc.get(key) or {})
+                ctx.require(isinstance(value, dict), vdoc, key, "expected a mapping", f"variants.{variant}.")
+                base.update(value)
+                merged[key] = base
+            elif key != "description":
+                merged[key] = value
+
+    # -- parameters and --set
+    declared = merged.get("parameters") or {}
+    ctx.require(isinstance(declared, dict), merged, "parameters", "expected a mapping")
+    params = dict(declared)
+    for key, value in (settings or {}).items():
+        if key not in params:
+            known = ", ".join(params) or "none"
+            raise SpecError(shown, "", f"--set {key}: no such parameter{_did_you_mean(key, list(params))} (parameters: {known})")
+        params[key] = value
+
+    # -- input, width policy, defaults
+    inp = merged.get("input")
+    ctx.require(isinstance(inp, dict), merged, "input", "expected a mapping with channels and size")
+    _check_keys(ctx, inp, ("channels", "size"), "input")
+    scope = dict(params)
+    channels = ctx.value(inp, "channels", "int+", "input.", scope)
+    size = ctx.value(inp, "size", "pair+", "input.", scope)
+    width = _width_policy(ctx, merged.get("width"))
+    defaults = merged.get("defaults") or {}
+    ctx.require(isinstance(defaults, dict), merged, "defaults", "expected a mapping")
+    field_kinds = {k: kind for fields in LAYER_TYPES.values() for k, (kind, _) in fields.items()}
+    for key, value in defaults.items():
+        if key not in field_kinds:
+            ctx.fail(f"defaults.{key}", f"unknown layer key{_did_you_mean(str(key), list(field_kinds))}", defaults.line_of(key))
+        ctx.check_kind(value, field_kinds[key], f"defaults.{key}", defaults.line_of(key))
+    ctx.defaults = dict(defaults)
+
+    blocks = merged.get("blocks") or {}
+    ctx.require(isinstance(blocks, dict), merged, "blocks", "expected a mapping of block names")
+    ctx.blocks = blocks
+    layers_doc = merged.get("layers")
+    ctx.require(isinstance(layers_doc, list) and layers_doc, merged, "layers", "expected a non-empty list of layers")
+
+    out = ctx.expand(layers_doc, -1, "", "layers", scope, depth=0, stack=())
+    if out == -1:
+        ctx.fail("layers", "the network has no layers")
+
+    refs, accs = _references(ctx, doc)
+    notes = doc.get("notes") or []
+    ctx.require(isinstance(notes, list), doc, "notes", "expected a list of strings")
+    return Spec(
+        name=name,
+        title=str(doc.get("title", name)),
+        description=" ".join(str(doc.get("description", "")).split()),
+        source=shown,
+        input_channels=channels,
+        input_size=size,
+        layers=tuple(ctx.layers),
+        width=width,
+        variant=variant,
+        variants={str(k): " ".join(str((v or {}).get("description", "")).split()) for k, v in variants.items()},
+        settings={k: params[k] for k in declared} if declared else {},
+        parameters=dict(declared),
+        references=tuple(refs),
+        accuracy=tuple(accs),
+        paper=str(doc.get("paper", "")),
+        notes=tuple(" ".join(str(n).split()) for n in notes),
+    )
+
+
+# ---------------------------------------------------------------------------
+# The expansion context
+# ---------------------------------------------------------------------------
+
+
+def _kind(value) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"{str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return repr(value) if len(value) < 40 else repr(value[:37] + "...")
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _original_key(mapping: dict, text: str):
+    for key in mapping:
+        if str(key) == text:
+            return key
+    return text
+
+
+def _line(container, key) -> int | None:
+    getter = getattr(container, "line_of", None)
+    return getter(key) if getter else None
+
+
+def _check_keys(ctx: "_Ctx", mapping: dict, allowed: Iterable[str], where: str) -> None:
+    allowed = tuple(allowed)
+    for key in mapping:
+        if key not in allowed:
+            place = f"{where}.{key}" if where else str(key)
+            ctx.fail(place, f"unknown key{_did_you_mean(str(key), allowed)}", _line(mapping, key))
+
+
+class _Ctx:
+    def __init__(self, source: str, limits: Limits):
+        self.source = source
+        self.limits = limits
+        self.layers: list[Layer] = []
+        self.blocks: dict = {}
+        self.defaults: dict = {}
+
+    # -- errors ---------------------------------------------------------------
+    def fail(self, where: str, message: str, line: int | None = None):
+        raise SpecError(self.source, where, message, line)
+
+    def require(self, ok, container, key, message, prefix=""):
+        if not ok:
+            self.fail(f"{prefix}{key}", f"{message}, got {_kind(container.get(key) if isinstance(container, dict) else None)}", _line(container, key))
+
+    # -- values ---------------------------------------------------------------
+    def resolve(self, value, scope, where, line):
+        if expr.is_expression(value):
+            try:
+                return expr.evaluate(value, scope)
+            except expr.ExprError as exc:
+                self.fail(where, str(exc), line)
+        return value
+
+    def value(self, mapping, key, kind, prefix, scope):
+        line = _line(mapping, key)
+        where = f"{prefix}{key}"
+        if key not in mapping:
+            self.fail(where, "missing", getattr(mapping, "line", None))
+        value = self.resolve(mapping[key], scope, where, line)
+        return self.check_kind(value, kind, where, line)
+
+    def check_kind(self, value, kind, where, line):
+        def integral(v):
+            if isinstance(v, bool):
+                return None
+            if isinstance(v, int):
+                return v
+            if isinstance(v, float) and v.is_integer() and abs(v) < 2**62:
+                return int(v)
+            return None
+
+        if kind in ("int+", "int0", "channels"):
+            iv = integral(value)
+            lo = 0 if kind == "int0" else 1
+            if iv is None or iv < lo:
+                what = "a non-negative integer" if kind == "int0" else "a positive integer"
+                self.fail(where, f"expected {what}, got {_kind(value)}", line)
+            if iv >= 2**62:
+                self.fail(where, f"value {iv} is too large", line)
+            return iv
+        if kind == "pair+" or kind == "pair0":
+            lo = 1 if kind == "pair+" else 0
+            items = value if isinstance(value, list) else [value, value]
+            what = "a positive integer" if lo else "a non-negative integer"
+            if len(items) != 2:
+                self.fail(where, f"expected {what} or a list of two, got a list of {len(items)}", line)
+            out = []
+            for item in items:
+                iv = integral(item)
+                if iv is None or iv < lo:
+                    self.fail(where, f"expected {what} or a list of two, got {_kind(value)}", line)
+                if iv >= 2**62:
+                    self.fail(where, f"value {iv} is too large", line)
+                out.append(iv)
+            return tuple(out)
+        if kind == "padding":
+            if value in ("same", "valid"):
+                return value
+            try:
+                return self.check_kind(value, "pair0", where, line)
+            except SpecError:
+                self.fail(where, f"expected 'same', 'valid', a non-negative integer or a list of two, got {_kind(value)}", line)
+        if kind == "bool":
+            if not isinstance(value, bool):
+                self.fail(where, f"expected true or false, got {_kind(value)}", line)
+            return value
+        if kind == "fraction":
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+                self.fail(where, f"expected a number from 0 to below 1, got {_kind(value)}", line)
+            return float(value)
+        if kind == "str":
+            if not isinstance(value, str):
+                self.fail(where, f"expected a string, got {_kind(value)}", line)
+            return value
+        raise AssertionError(kind)
+
+    # -- expansion ------------------------------------------------------------
+    def add(self, layer: Layer) -> int:
+        if len(self.layers) >= self.limits.max_layers:
+            self.fail(layer.where, f"more than {self.limits.max_layers} layers after expansion (limit; see --max-layers)", layer.line)
+        self.layers.append(layer)
+        return len(self.layers) - 1
+
+    def expand(self, items, inp: int, prefix: str, where: str, scope: dict, depth: int, stack: tuple) -> int:
+        """Expand a list of layer items reading from node `inp`; return the last node."""
+        if depth > self.limits.max_depth:
+            self.fail(where, f"blocks and branches nested more than {self.limits.max_depth} deep")
+        if not isinstance(items, list):
+            self.fail(where, f"expected a list of layers, got {_kind(items)}", getattr(items, "line", None))
+        used: dict[str, int] = {}
+        cur = inp
+        for i, item in enumerate(items):
+            here = f"{where}[{i}]"
+            line = _line(items, i)
+            if not isinstance(item, dict):
+                self.fail(here, f"expected a layer (a mapping), got {_kind(item)}", line)
+            if "block" in item:
+                cur = self._instance(item, cur, prefix, here, scope, depth, stack, used)
+            else:
+                cur = self._layer(item, cur, prefix, here, scope, depth, stack, used)
+        return cur
+
+    def _name(self, item, default, here, scope, used) -> str:
+        if "name" in item:
+            name = self.resolve(item["name"], scope, f"{here}.name", _line(item, "name"))
+            if isinstance(name, (int, float)) and not isinstance(name, bool):
+                name = str(name)
+            if not isinstance(name, str) or not name or "/" in name:
+                self.fail(f"{here}.name", f"expected a name without '/', got {_kind(name)}", _line(item, "name"))
+            if name in used:
+                self.fail(f"{here}.name", f"duplicate layer name {name!r} (also {used[name]})", _line(item, "name"))
+            used[name] = here
+            return name
+        name, k = default, 1
+        while name in used:
+            k += 1
+            name = f"{default}_{k}"
+        used[name] = here
+        return name
+
+    def _repeat(self, item, here, scope) -> int:
+        if "repeat" not in item:
+            return 1
+        n = self.value(item, "repeat", "int+", f"{here}.", scope)
+        if n > self.limits.max_repeat:
+            self.fail(f"{here}.repeat", f"{n} is more than the limit of {self.limits.max_repeat} (see --max-repeat)", _line(item, "repeat"))
+        return n
+
+    def _instance(self, item, cur, prefix, here, scope, depth, stack, used) -> int:
+        _check_keys(self, item, INSTANCE_KEYS, here)
+        bname = self.resolve(item["block"], scope, f"{here}.block", _line(item, "block"))
+        if not isinstance(bname, str) or bname not in self.blocks:
+            known = ", ".join(map(str, self.blocks)) or "none defined"
+            self.fail(f"{here}.block", f"unknown block {_kind(bname)}{_did_you_mean(str(bname), self.blocks)} (blocks: {known})", _line(item, "block"))
+        if bname in stack:
+            cycle = " -> ".join(stack[stack.index(bname):] + (bname,))
+            self.fail(f"{here}.block", f"block {bname!r} uses itself: {cycle}", _line(item, "block"))
+        bdef = self.blocks[bname]
+        bwhere = f"blocks.{bname}"
+        if not isinstance(bdef, dict):
+            self.fail(bwhere, f"expected a mapping with args and layers, got {_kind(bdef)}", _line(self.blocks, bname))
+        _check_keys(self, bdef, BLOCK_KEYS, bwhere)
+        declared = bdef.get("args") or {}
+        if not isinstance(declared, dict):
+            self.fail(f"{bwhere}.args", f"expected a mapping of argument defaults, got {_kind(declared)}", _line(bdef, "args"))
+        given = item.get("args") or {}
+        if not isinstance(given, dict):
+            self.fail(f"{here}.args", f"expected a mapping, got {_kind(given)}", _line(item, "args"))
+        for key in given:
+            if key not in declared:
+                self.fail(f"{here}.args.{key}", f"block {bname!r} has no argument {key!r}{_did_you_mean(str(key), declared)}", _line(given, key))
+        args = {}
+        for key, default in declared.items():
+            if key in given:
+                args[key] = self.resolve(given[key], scope, f"{here}.args.{key}", _line(given, key))
+            elif default is None:
+                self.fail(f"{here}.args", f"block {bname!r} needs argument {key!r}", _line(item, "block"))
+            else:
+                args[key] = self.resolve(default, scope, f"{bwhere}.args.{key}", _line(declared, key))
+        n = self._repeat(item, here, scope)
+        name = self._name(item, bname, here, scope, used)
+        for r in range(n):
+            inner = {**scope, **args, "repeat_index": r}
+            if r > 0 and "stride" in inner:
+                inner["stride"] = 1
+            full = f"{prefix}{name}.{r + 1}" if n > 1 else f"{prefix}{name}"
+            cur = self.expand(bdef.get("layers"), cur, f"{full}/", f"{here}.{bwhere}.layers", inner, depth + 1, stack + (bname,))
+        return cur
+
+    def _layer(self, item, cur, prefix, here, scope, depth, stack, used) -> int:
+        if "type" not in item:
+            self.fail(here, "missing 'type' (or 'block')", getattr(item, "line", None))
+        ltype = self.resolve(item["type"], scope, f"{here}.type", _line(item, "type"))
+        if not isinstance(ltype, str) or ltype not in LAYER_TYPES:
+            self.fail(f"{here}.type", f"unknown layer type {_kind(ltype)}{_did_you_mean(str(ltype), LAYER_TYPES)}", _line(item, "type"))
+        fields = LAYER_TYPES[ltype]
+        allowed = COMMON_KEYS + tuple(fields) + (("branches",) if ltype in MERGE_TYPES else ())
+        _check_keys(self, item, allowed, here)
+        n = self._repeat(item, here, scope)
+        name = self._name(item, ltype, here, scope, used)
+        scale = "yes"
+        if "scale" in item:
+            s = self.resolve(item["scale"], scope, f"{here}.scale", _line(item, "scale"))
+            if s not in (True, False, "up"):
+                self.fail(f"{here}.scale", f"expected true, false or 'up', got {_kind(s)}", _line(item, "scale"))
+            scale = {True: "yes", False: "no"}.get(s, s)
+        fused = False
+        if "fused" in item:
+            fused = self.check_kind(self.resolve(item["fused"], scope, f"{here}.fused", _line(item, "fused")), "bool", f"{here}.fused", _line(item, "fused"))
+        attrs = {}
+        for key, (kind, default) in fields.items():
+            if key in item:
+                attrs[key] = self.value(item, key, kind, f"{here}.", scope)
+            elif key in self.defaults:
+                attrs[key] = self.check_kind(self.defaults[key], kind, f"defaults.{key}", None)
+            elif default is REQUIRED:
+                self.fail(f"{here}.{key}", f"missing (a {ltype} layer needs {key!r})", getattr(item, "line", None))
+            else:
+                attrs[key] = default if default is None else self.check_kind(default, kind, f"{here}.{key}", None)
+        if "bias" in attrs and attrs["bias"] is None:
+            attrs["bias"] = True
+        if ltype in ("maxpool", "avgpool") and not attrs["global"] and attrs["kernel"] is None:
+            self.fail(f"{here}.kernel", f"missing (a {ltype} layer needs a kernel unless global: true)", getattr(item, "line", None))
+        if ltype == "split" and attrs["index"] >= attrs["sections"]:
+            self.fail(f"{here}.index", f"index {attrs['index']} out of range for {attrs['sections']} sections", _line(item, "index"))
+        branches = item.get("branches")
+        for r in range(n):
+            full = f"{prefix}{name}.{r + 1}" if n > 1 else f"{prefix}{name}"
+            rattrs = dict(attrs)
+            if r > 0 and "stride" in rattrs and "stride" in item:
+                rattrs["stride"] = (1, 1)
+            if branches is not None:
+                if not isinstance(branches, list) or len(branches) < 1:
+                    self.fail(f"{here}.branches", f"expected a list of branches (each a list of layers), got {_kind(branches)}", _line(item, "branches"))
+                ends = []
+                for j, branch in enumerate(branches):
+                    bw = f"{here}.branches[{j}]"
+                    if branch is None or branch == []:
+                        ends.append(cur)
+                        continue
+                    ends.append(self.expand(branch, cur, f"{full}/", bw, scope, depth + 1, stack))
+                inputs = tuple(ends)
+            else:
+                inputs = (cur,)
+            cur = self.add(Layer(full, ltype, inputs, rattrs, here, getattr(item, "line", None), scale, fused))
+        return cur
+
+
+def _width_policy(ctx: _Ctx, doc) -> WidthPolicy:
+    if doc is None:
+        return WidthPolicy()
+    if not isinstance(doc, dict):
+        ctx.fail("width", f"expected a mapping (rounding, divisor, min_channels), got {_kind(doc)}")
+    _check_keys(ctx, doc, ("rounding", "divisor", "min_channels"), "width")
+    rounding = doc.get("rounding", "truncate")
+    if rounding not in ROUNDINGS:
+        ctx.fail("width.rounding", f"expected one of {', '.join(ROUNDINGS)}, got {_kind(rounding)}", _line(doc, "rounding"))
+    divisor = ctx.value(doc, "divisor", "int+", "width.", {}) if "divisor" in doc else 8
+    min_ch = ctx.value(doc, "min_channels", "int+", "width.", {}) if "min_channels" in doc else 1
+    return WidthPolicy(rounding, divisor, min_ch)
+
+
+def _number(ctx, mapping, key, where):
+    value = mapping.get(key)
+    if isinstance(value, str):
+        try:
+            value = float(value.replace("_", ""))
+        except ValueError:
+            pass
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        ctx.fail(f"{where}.{key}", f"expected a number, got {_kind(mapping.get(key))}", _line(mapping, key))
+    return value
+
+
+def _config(ctx, ref, where) -> dict:
+    config = ref.get("config") or {}
+    if not isinstance(config, dict):
+        ctx.fail(f"{where}.config", f"expected a mapping, got {_kind(config)}", _line(ref, "config"))
+    _check_keys(ctx, config, CONFIG_KEYS, f"{where}.config")
+    out = dict(config)
+    for key in ("alpha", "rho"):
+        if key in out:
+            v = _number(ctx, config, key, f"{where}.config")
+            if v <= 0:
+                ctx.fail(f"{where}.config.{key}", f"expected a positive number, got {v}", _line(config, key))
+    if "resolution" in out:
+        out["resolution"] = ctx.check_kind(out["resolution"], "int+", f"{where}.config.resolution", _line(config, "resolution"))
+    if "variant" in out:
+        out["variant"] = str(out["variant"])
+    if "set" in out and not isinstance(out["set"], dict):
+        ctx.fail(f"{where}.config.set", f"expected a mapping, got {_kind(out['set'])}", _line(config, "set"))
+    return out
+
+
+def _references(ctx: _Ctx, doc) -> tuple[list[Reference], list[Accuracy]]:
+    refs, accs = [], []
+    items = doc.get("references") or []
+    if not isinstance(items, list):
+        ctx.fail("references", f"expected a list, got {_kind(items)}", _line(doc, "references"))
+    for i, ref in enumerate(items):
+        where = f"references[{i}]"
+        if not isinstance(ref, dict):
+            ctx.fail(where, f"expected a mapping, got {_kind(ref)}", _line(items, i))
+        _check_keys(ctx, ref, REFERENCE_KEYS, where)
+        for key in ("quantity", "value", "source"):
+            if key not in ref:
+                ctx.fail(f"{where}.{key}", "missing", getattr(ref, "line", None))
+        quantity = ref["quantity"]
+        if quantity not in QUANTITIES:
+            ctx.fail(f"{where}.quantity", f"expected one of {', '.join(QUANTITIES)}, got {_kind(quantity)}{_did_you_mean(str(quantity), QUANTITIES)}", _line(ref, "quantity"))
+        unit = ref.get("unit", "")
+        if unit not in UNITS:
+            ctx.fail(f"{where}.unit", f"expected one of {', '.join(repr(u) for u in UNITS)}, got {_kind(unit)}", _line(ref, "unit"))
+        value = _number(ctx, ref, "value", where)
+        tol = _number(ctx, ref, "tolerance", where) if "tolerance" in ref else 0
+        if tol < 0:
+            ctx.fail(f"{where}.tolerance", f"expected a non-negative number, got {tol}", _line(ref, "tolerance"))
+        expect = ref.get("expect", "match")
+        if expect not in ("match", "deviates"):
+            ctx.fail(f"{where}.expect", f"expected 'match' or 'deviates', got {_kind(expect)}", _line(ref, "expect"))
+        if expect == "deviates" and not ref.get("note"):
+            ctx.fail(f"{where}.note", "a reference that deviates needs a note explaining why", getattr(ref, "line", None))
+        for key in ("source", "convention", "note", "layer"):
+            if key in ref and not isinstance(ref[key], str):
+                ctx.fail(f"{where}.{key}", f"expected a string, got {_kind(ref[key])}", _line(ref, key))
+        mult = UNITS[unit]
+        refs.append(Reference(
+            quantity=quantity,
+            value=value * mult,
+            tolerance=tol * mult,
+            source=" ".join(ref["source"].split()),
+            config=_config(ctx, ref, where),
+            layer=ref.get("layer"),
+            convention=" ".join(str(ref.get("convention", "")).split()),
+            note=" ".join(str(ref.get("note", "")).split()),
+            expect=expect,
+            unit=unit,
+            where=where,
+        ))
+    items = doc.get("accuracy") or []
+    if not isinstance(items, list):
+        ctx.fail("accuracy", f"expected a list, got {_kind(items)}", _line(doc, "accuracy"))
+    for i, acc in enumerate(items):
+        where = f"accuracy[{i}]"
+        if not isinstance(acc, dict):
+            ctx.fail(where, f"expected a mapping, got {_kind(acc)}", _line(items, i))
+        _check_keys(ctx, acc, ("top1", "config", "source"), where)
+        top1 = _number(ctx, acc, "top1", where)
+        if "source" not in acc or not isinstance(acc["source"], str):
+            ctx.fail(f"{where}.source", "missing", getattr(acc, "line", None))
+        accs.append(Accuracy(top1=float(top1), source=acc["source"], config=_config(ctx, acc, where)))
+    return refs, accs

@@ -1,0 +1,104 @@
+"""Check a spec's computed figures against the published numbers it carries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .engine import Result, evaluate
+from .errors import SpecError
+from .ir import Reference, Spec
+from .spec import build_spec, read_document, split_ref
+
+#: bytes per parameter for the fp32 model sizes
+FP32 = 4
+
+
+@dataclass(frozen=True)
+class Check:
+    spec: str
+    reference: Reference
+    computed: float
+    status: str  # pass | FAIL | deviates
+
+    @property
+    def delta(self) -> float:
+        return self.computed - self.reference.value
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "FAIL"
+
+
+def quantity(result: Result, name: str, layer: str | None = None, flops_per_mac: float = 2) -> float:
+    """One quantity of a 1-configuration result: a total, or summed over a layer or block."""
+    base = {"size_mb": "params", "size_mib": "params", "flops": "macs"}.get(name, name)
+    if layer is None:
+        value = int(result.total(base).reshape(-1)[0])
+    else:
+        rows = [lr for lr in result.layers if in_scope(lr.name, layer)]
+        if not rows:
+            raise SpecError(result.spec.source, "references", f"no layer or block named {layer!r}")
+        value = 0
+        for lr in rows:
+            if base == "weights":
+                value += int(np.reshape(lr.values["params"], -1)[0]) - int(np.reshape(lr.values["bn_params"], -1)[0])
+            else:
+                value += int(np.reshape(lr.values[base], -1)[0])
+    if name == "size_mb":
+        return value * FP32 / 1e6
+    if name == "size_mib":
+        return value * FP32 / 2**20
+    if name == "flops":
+        return value * flops_per_mac
+    return value
+
+
+def in_scope(name: str, prefix: str) -> bool:
+    """Whether layer `name` is `prefix` or inside it (``conv8`` holds ``conv8.3/pw``)."""
+    return name == prefix or name.startswith(prefix + "/") or name.startswith(prefix + ".")
+
+
+def evaluate_config(doc, shown: str, config: dict, cache: dict) -> Result:
+    variant = config.get("variant")
+    settings = config.get("set") or {}
+    key = (variant, tuple(sorted((k, repr(v)) for k, v in settings.items())))
+    spec = cache.get(key)
+    if spec is None:
+        spec = cache[key] = build_spec(doc, shown, variant, settings)
+    return evaluate(spec, alpha=config.get("alpha", 1.0), resolution=config.get("resolution"), rho=config.get("rho"))
+
+
+def verify(ref: str) -> list[Check]:
+    """Every reference of one spec, each evaluated in its own configuration."""
+    name, variant = split_ref(ref)
+    doc, shown = read_document(name)
+    default = build_spec(doc, shown, variant)
+    cache: dict = {}
+    checks = []
+    for r in default.references:
+        if variant is not None and r.config.get("variant", default.variant) != variant:
+            continue
+        result = evaluate_config(doc, shown, r.config, cache)
+        computed = quantity(result, r.quantity, r.layer, r.config.get("flops_per_mac", 2))
+        within = abs(computed - r.value) <= r.tolerance * (1 + 1e-12) + 1e-9
+        status = "deviates" if r.expect == "deviates" else ("pass" if within else "FAIL")
+        checks.append(Check(default.label if variant else default.name, r, computed, status))
+    return checks
+
+
+def published_top1(spec: Spec, alpha: float, resolution: int) -> float | None:
+    """The published top-1 for this spec, variant and configuration, if it carries one."""
+    for acc in spec.accuracy:
+        c = acc.config
+        if c.get("variant", spec.variant) != spec.variant:
+            continue
+        if any(spec.settings.get(k) != v for k, v in (c.get("set") or {}).items()):
+            continue
+        if abs(c.get("alpha", 1.0) - alpha) > 1e-9:
+            continue
+        res = c.get("resolution") or round(c.get("rho", 1.0) * spec.input_size[0])
+        if res == resolution:
+            return acc.top1
+    return None

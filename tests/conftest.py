@@ -1,0 +1,49 @@
+"""Shared helpers: run the CLI in-process and capture its output and exit status."""
+
+from __future__ import annotations
+
+import io
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = ROOT / "specs"
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def run(monkeypatch):
+    """run("report", "mobilenet") -> Run(code, out, err), through costcalc.cli.main."""
+    from costcalc.cli import main
+
+    def _run(*args: str) -> Run:
+        out, err = io.StringIO(), io.StringIO()
+        monkeypatch.setattr(sys, "stdout", out)
+        monkeypatch.setattr(sys, "stderr", err)
+        monkeypatch.setenv("COLUMNS", "120")
+        code = main(list(args))
+        monkeypatch.undo()
+        return Run(code, out.getvalue(), err.getvalue())
+
+    return _run
+
+
+@pytest.fixture
+def write_spec(tmp_path):
+    """write_spec(text, name) -> path of a spec file with that YAML text."""
+
+    def _write(text: str, name: str = "mine.yaml") -> str:
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return str(path)
+
+    return _write
