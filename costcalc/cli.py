@@ -351,6 +351,11 @@ def list_(fmt, output):
         _render(rp.list_table(entries), output)
 
 
+from .cli_analyze import analyze  # noqa: E402
+
+cli.add_command(analyze)
+
+
 def main(argv=None) -> int:
     """Run the CLI; bad input is one line on stderr and exit status 2, never a traceback."""
     try:

@@ -96,6 +96,7 @@ class Reference:
     note: str = ""
     expect: str = "match"  # match | deviates (a known, explained inconsistency)
     unit: str = ""  # the unit it was published in: "", K, M or G
+    options: Mapping[str, Any] = field(default_factory=dict)  # for derived (analysis) quantities
     where: str = ""
 
 
@@ -135,6 +136,7 @@ class Spec:
     accuracy: tuple[Accuracy, ...] = ()
     paper: str = ""
     notes: tuple[str, ...] = ()
+    analyses: Mapping[str, Any] = field(default_factory=dict)  # raw `analyses:` section, read by costcalc.analysis
 
     @property
     def label(self) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from . import expr
+from . import expr, quantities
 from .errors import SpecError
 from .ir import (
     COMMON_KEYS,
@@ -46,16 +46,15 @@ DEFAULT_LIMITS = Limits()
 
 TOP_KEYS = (
     "name", "title", "description", "paper", "input", "width", "defaults", "parameters",
-    "blocks", "layers", "variants", "default_variant", "references", "accuracy", "notes",
+    "blocks", "layers", "variants", "default_variant", "references", "accuracy", "notes", "analyses",
 )
-VARIANT_KEYS = ("description", "parameters", "blocks", "layers", "input", "width", "defaults", "notes")
+VARIANT_KEYS = ("description", "parameters", "blocks", "layers", "input", "width", "defaults", "notes", "analyses")
 BLOCK_KEYS = ("args", "layers", "description")
 INSTANCE_KEYS = ("block", "name", "args", "repeat", "comment")
 REFERENCE_KEYS = (
-    "quantity", "value", "unit", "tolerance", "config", "layer", "source", "convention", "note", "expect",
+    "quantity", "value", "unit", "tolerance", "config", "layer", "source", "convention", "note", "expect", "options",
 )
 CONFIG_KEYS = ("alpha", "resolution", "rho", "variant", "set", "flops_per_mac")
-QUANTITIES = ("params", "weights", "bn_params", "macs", "flops", "mem_access", "activations", "size_mb", "size_mib")
 UNITS = {"": 1, "K": 1e3, "M": 1e6, "G": 1e9}
 ROUNDINGS = ("truncate", "make_divisible", "round")
 
@@ -199,7 +198,7 @@ def build_spec(
         ctx.require(isinstance(vdoc, dict), variants, variant, "expected a mapping")
         _check_keys(ctx, vdoc, VARIANT_KEYS, f"variants.{variant}")
         for key, value in vdoc.items():
-            if key in ("parameters", "blocks", "defaults"):
+            if key in ("parameters", "blocks", "defaults", "analyses"):
                 base = dict(doc.get(key) or {})
                 ctx.require(isinstance(value, dict), vdoc, key, "expected a mapping", f"variants.{variant}.")
                 base.update(value)
@@ -245,6 +244,8 @@ def build_spec(
         ctx.fail("layers", "the network has no layers")
 
     refs, accs = _references(ctx, doc)
+    analyses = merged.get("analyses") or {}
+    ctx.require(isinstance(analyses, dict), merged, "analyses", "expected a mapping (read by costcalc.analysis)")
     notes = doc.get("notes") or []
     ctx.require(isinstance(notes, list), doc, "notes", "expected a list of strings")
     return Spec(
@@ -264,6 +265,7 @@ def build_spec(
         accuracy=tuple(accs),
         paper=str(doc.get("paper", "")),
         notes=tuple(" ".join(str(n).split()) for n in notes),
+        analyses=analyses,
     )
 
 
@@ -613,8 +615,12 @@ def _references(ctx: _Ctx, doc) -> tuple[list[Reference], list[Accuracy]]:
             if key not in ref:
                 ctx.fail(f"{where}.{key}", "missing", getattr(ref, "line", None))
         quantity = ref["quantity"]
-        if quantity not in QUANTITIES:
-            ctx.fail(f"{where}.quantity", f"expected one of {', '.join(QUANTITIES)}, got {_kind(quantity)}{_did_you_mean(str(quantity), QUANTITIES)}", _line(ref, "quantity"))
+        known = quantities.known()
+        if quantity not in known:
+            ctx.fail(f"{where}.quantity", f"unknown quantity {_kind(quantity)}{_did_you_mean(str(quantity), known)} (known: {', '.join(known)})", _line(ref, "quantity"))
+        options = ref.get("options") or {}
+        if not isinstance(options, dict):
+            ctx.fail(f"{where}.options", f"expected a mapping, got {_kind(options)}", _line(ref, "options"))
         unit = ref.get("unit", "")
         if unit not in UNITS:
             ctx.fail(f"{where}.unit", f"expected one of {', '.join(repr(u) for u in UNITS)}, got {_kind(unit)}", _line(ref, "unit"))
@@ -642,6 +648,7 @@ def _references(ctx: _Ctx, doc) -> tuple[list[Reference], list[Accuracy]]:
             note=" ".join(str(ref.get("note", "")).split()),
             expect=expect,
             unit=unit,
+            options=dict(options),
             where=where,
         ))
     items = doc.get("accuracy") or []

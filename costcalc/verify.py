@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import quantities
 from .engine import Result, evaluate
 from .errors import SpecError
 from .ir import Reference, Spec
@@ -31,8 +32,13 @@ class Check:
         return self.status != "FAIL"
 
 
-def quantity(result: Result, name: str, layer: str | None = None, flops_per_mac: float = 2) -> float:
+def quantity(result: Result, name: str, layer: str | None = None, flops_per_mac: float = 2, options=None) -> float:
     """One quantity of a 1-configuration result: a total, or summed over a layer or block."""
+    if name not in quantities.BASE:
+        fn = quantities.derived(name)
+        if fn is None:
+            raise SpecError(result.spec.source, "references", f"unknown quantity {name!r}")
+        return float(fn(result, options or {}))
     base = {"size_mb": "params", "size_mib": "params", "flops": "macs"}.get(name, name)
     if layer is None:
         value = int(result.total(base).reshape(-1)[0])
@@ -81,7 +87,7 @@ def verify(ref: str) -> list[Check]:
         if variant is not None and r.config.get("variant", default.variant) != variant:
             continue
         result = evaluate_config(doc, shown, r.config, cache)
-        computed = quantity(result, r.quantity, r.layer, r.config.get("flops_per_mac", 2))
+        computed = quantity(result, r.quantity, r.layer, r.config.get("flops_per_mac", 2), r.options)
         within = abs(computed - r.value) <= r.tolerance * (1 + 1e-12) + 1e-9
         status = "deviates" if r.expect == "deviates" else ("pass" if within else "FAIL")
         checks.append(Check(default.label if variant else default.name, r, computed, status))

@@ -1,0 +1,2 @@
+"""Closed-form analyses the papers argue with.  Importing this package registers
+their derived quantities with costcalc.quantities (for spec references and verify)."""
