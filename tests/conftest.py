@@ -47,3 +47,35 @@ def write_spec(tmp_path):
         return str(path)
 
     return _write
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden/* from the current output")
+
+
+def render(table, width: int = 100) -> str:
+    """A report.Table rendered as plain text by a fixed-width, colourless rich Console."""
+    from rich.console import Console
+
+    from costcalc.report import to_rich
+
+    buf = io.StringIO()
+    Console(file=buf, width=width, color_system=None, soft_wrap=False).print(to_rich(table))
+    return buf.getvalue()
+
+
+@pytest.fixture
+def golden(request):
+    """golden(name, text): compare with tests/golden/NAME; `pytest --update-golden` rewrites it."""
+    update = request.config.getoption("--update-golden")
+
+    def _check(name: str, text: str) -> None:
+        path = ROOT / "tests" / "golden" / name
+        if update or not path.exists():
+            if not update:
+                pytest.fail(f"no golden file {path.name}; run pytest --update-golden and review it")
+            path.write_text(text, encoding="utf-8")
+            return
+        assert text == path.read_text(encoding="utf-8"), f"output differs from tests/golden/{name}"
+
+    return _check
