@@ -161,11 +161,11 @@ def _pad(p, i):
     return p if isinstance(p, str) else p[i]
 
 
-def _check_divisible(c: Q, g: int, what: str):
+def _check_divisible(c: Q, g: int, what: str, by: str = "groups"):
     rem = np.asarray(c.a) % g
     if np.any(rem):
         bad = int(np.asarray(c.a).flat[int(np.argmax(rem != 0))])
-        raise ShapeError(f"{what} {bad} not divisible by groups {g}")
+        raise ShapeError(f"{what} {bad} not divisible by {by} {g}")
 
 
 # -- rules -------------------------------------------------------------------
@@ -313,7 +313,7 @@ def concat(layer: Layer, ins: list[Shape], out_c: Q | None) -> Cost:
 def split(layer: Layer, ins: list[Shape], out_c: Q | None) -> Cost:
     x = ins[0]
     n = layer.attrs["sections"]
-    _check_divisible(x.c, n, "channels")
+    _check_divisible(x.c, n, "channels", "sections")
     shape = Shape(x.c // n, x.h, x.w)
     return Cost(shape, reads=shape.elements)  # reads only its own section
 

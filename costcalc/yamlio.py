@@ -50,7 +50,7 @@ class _Loader(_Base):
     def construct_object(self, node, deep=False):
         if node in self.constructed_objects or node in self.recursive_objects:
             raise _Refused(
-                "YAML aliases are not supported in specs (use a block instead)",
+                "YAML anchors and aliases are not supported in specs (use a block instead)",
                 node.start_mark.line + 1,
             )
         return super().construct_object(node, deep=deep)

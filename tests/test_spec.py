@@ -1,0 +1,190 @@
+"""The spec loader: expansion, names, variants, parameters, and one-line located errors."""
+
+from __future__ import annotations
+
+import pytest
+
+import costcalc
+from costcalc.errors import SpecError
+from costcalc.spec import build_spec, load_spec
+from costcalc.yamlio import parse_yaml
+
+HEAD = "name: t\ninput: {channels: 3, size: 32}\n"
+
+
+def load(text: str, **kw):
+    return build_spec(parse_yaml(text, "t.yaml"), "t.yaml", **kw)
+
+
+def error(text: str, **kw) -> str:
+    with pytest.raises(SpecError) as info:
+        load(text, **kw)
+    message = str(info.value)
+    assert "\n" not in message
+    return message
+
+
+# -- expansion ------------------------------------------------------------------------
+
+
+def test_blocks_repeat_and_hierarchical_names():
+    spec = load(HEAD + """
+blocks:
+  pair:
+    args: {out: null, stride: 1}
+    layers:
+      - {name: a, type: conv, out: $out, kernel: 3, stride: $stride, padding: 1}
+      - {name: b, type: relu}
+layers:
+  - {name: s1, block: pair, args: {out: 8, stride: 2}, repeat: 3}
+  - {type: relu}
+  - {type: relu}
+""")
+    names = [layer.name for layer in spec.layers]
+    assert names == ["s1.1/a", "s1.1/b", "s1.2/a", "s1.2/b", "s1.3/a", "s1.3/b", "relu", "relu_2"]
+    strides = [layer.attrs["stride"] for layer in spec.layers if layer.type == "conv"]
+    # only the first repetition keeps the stride
+    assert strides == [(2, 2), (1, 1), (1, 1)]
+
+
+def test_branches_make_a_graph():
+    spec = load(HEAD + """
+layers:
+  - {name: stem, type: conv, out: 8, kernel: 1}
+  - name: fire
+    type: concat
+    branches:
+      - [{name: e1, type: conv, out: 4, kernel: 1}]
+      - [{name: e3, type: conv, out: 4, kernel: 3, padding: 1}]
+      - []
+""")
+    by = {layer.name: i for i, layer in enumerate(spec.layers)}
+    assert list(by) == ["stem", "fire/e1", "fire/e3", "fire"]
+    assert spec.layers[by["fire/e1"]].inputs == (by["stem"],)
+    assert spec.layers[by["fire/e3"]].inputs == (by["stem"],)
+    # the empty branch is the identity: the merge reads the stem directly
+    assert spec.layers[by["fire"]].inputs == (by["fire/e1"], by["fire/e3"], by["stem"])
+    res = costcalc.evaluate(spec)
+    assert int(res.layers[-1].c.reshape(-1)[0]) == 4 + 4 + 8
+
+
+def test_expressions_parameters_and_set():
+    text = HEAD + """
+parameters: {width: 2, table: {a: 3, b: 5}, pick: a}
+layers:
+  - {type: conv, out: "$ table[pick] * width", kernel: 1}
+"""
+    assert load(text).layers[0].attrs["out"] == 6
+    assert load(text, settings={"pick": "b", "width": 3}).layers[0].attrs["out"] == 15
+    assert "--set widht: no such parameter (did you mean 'width'?)" in error(text, settings={"widht": 1})
+
+
+def test_variants_overlay_and_default():
+    text = HEAD + """
+parameters: {c: 4}
+variants:
+  small: {description: four}
+  big: {description: eight, parameters: {c: 8}}
+layers:
+  - {type: conv, out: $c, kernel: 1}
+"""
+    assert load(text).variant == "small"
+    assert load(text, variant="big").layers[0].attrs["out"] == 8
+    assert "no variant 'bgi' (did you mean 'big'?)" in error(text, variant="bgi")
+
+
+def test_bundled_spec_by_name_file_name_and_variant_suffix(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # from any directory
+    assert load_spec("mobilenet").name == "mobilenet"
+    assert load_spec("mobilenet.yaml").name == "mobilenet"
+    assert load_spec("mobilenet:conv").variant == "conv"
+
+
+# -- errors: one line, the file, the line, the place ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        ("layers:\n  - {type: conv, out: 8, kernel: 3, stride: -1}\n",
+         "t.yaml:4: layers[0].stride: expected a positive integer or a list of two, got -1"),
+        ("layers:\n  - {type: convv, out: 8, kernel: 3}\n",
+         "t.yaml:4: layers[0].type: unknown layer type 'convv' (did you mean 'conv'?)"),
+        ("layers:\n  - {type: conv, out: 8, kernel: 3, strid: 2}\n",
+         "t.yaml:4: layers[0].strid: unknown key (did you mean 'stride'?)"),
+        ("layers:\n  - {type: conv, kernel: 3}\n", "layers[0].out: missing"),
+        ("layers:\n  - {type: conv, out: 0, kernel: 3}\n", "layers[0].out: expected a positive integer, got 0"),
+        ("layers:\n  - {type: conv, out: 2.5, kernel: 3}\n", "expected a positive integer, got 2.5"),
+        ("layers:\n  - {type: conv, out: 8, kernel: 3, padding: wide}\n", "layers[0].padding: expected 'same', 'valid'"),
+        ("layers:\n  - {type: conv, out: 8, kernel: 3, bias: 1}\n", "layers[0].bias: expected true or false, got 1"),
+        ("layers:\n  - {type: relu, repeat: 1000000000}\n", "layers[0].repeat: 1000000000 is more than the limit"),
+        ("layers:\n  - {block: nope}\n", "layers[0].block: unknown block 'nope'"),
+        ("layers:\n  - {type: conv, out: $missing, kernel: 1}\n", "layers[0].out: unknown name 'missing'"),
+        ("layers:\n  - {type: conv, out: \"$ __import__('os')\", kernel: 1}\n", "not allowed in an expression"),
+        ("layers:\n  - {type: split, sections: 2, index: 2}\n", "layers[0].index: index 2 out of range"),
+        ("layers:\n  - {type: relu, branches: [[]]}\n", "layers[0].branches: unknown key"),
+        ("layers:\n  - {name: a, type: relu}\n  - {name: a, type: relu}\n", "layers[1].name: duplicate layer name 'a'"),
+        ("layers: []\n", "layers: expected a non-empty list of layers"),
+        ("layers:\n  - 5\n", "layers[0]: expected a layer (a mapping), got 5"),
+        ("layers:\n  - {type: relu}\nbogus: 1\n", "bogus: unknown key"),
+        ("layers:\n  - {type: relu}\nreferences:\n  - {quantity: macz, value: 1, source: x}\n",
+         "references[0].quantity: unknown quantity 'macz' (did you mean 'macs'?"),
+        ("layers:\n  - {type: relu}\nreferences:\n  - {quantity: macs, value: 1, source: x, expect: deviates}\n",
+         "references[0].note: a reference that deviates needs a note"),
+    ],
+)
+def test_malformed_specs_give_one_located_line(body, expected):
+    assert expected in error(HEAD + body)
+
+
+def test_block_cycles_are_reported_with_their_path():
+    message = error(HEAD + """
+blocks:
+  a: {layers: [{block: b}]}
+  b: {layers: [{block: a}]}
+layers:
+  - {block: a}
+""")
+    assert "block 'a' uses itself: a -> b -> a" in message
+
+
+def test_yaml_problems():
+    assert "invalid YAML" in error("name: t\nlayers: [\n")
+    assert "duplicate key 'name'" in error("name: t\nname: u\n")
+    message = error("a: &x [1, 2]\nb: *x\n")
+    # reported at the anchored node, the first place the parser can know it is shared
+    assert "anchors and aliases are not supported" in message and "t.yaml:1" in message
+    assert "expected a mapping at the top level" in str(_file_error("- 1\n- 2\n"))
+
+
+def _file_error(text, tmp=[]):  # noqa: B006 - a tiny cache of one temp dir
+    import tempfile
+    from pathlib import Path
+
+    path = Path(tempfile.mkdtemp()) / "x.yaml"
+    path.write_text(text)
+    with pytest.raises(SpecError) as info:
+        load_spec(str(path))
+    return info.value
+
+
+def test_unreadable_inputs(tmp_path):
+    binary = tmp_path / "b.yaml"
+    binary.write_bytes(b"\x00\x01\x02")
+    latin = tmp_path / "l.yaml"
+    latin.write_bytes("name: caf\xe9\n".encode("latin-1"))
+    for path, expected in [
+        (binary, "binary file"),
+        (latin, "not UTF-8"),
+        (tmp_path, "is a directory"),
+        (tmp_path / "missing.yaml", "no such file"),
+    ]:
+        with pytest.raises(SpecError) as info:
+            load_spec(str(path))
+        assert expected in str(info.value)
+
+
+def test_unknown_bundled_name_suggests():
+    with pytest.raises(SpecError) as info:
+        load_spec("mobilenett")
+    assert "did you mean 'mobilenet'?" in str(info.value)
