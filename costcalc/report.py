@@ -226,37 +226,34 @@ def report_json(result: Result, conv: Conventions, depth: int | None = None) -> 
 
 
 def compare_table(results: list[Result], conv: Conventions) -> Table:
+    """One row per architecture; under each one after the first, its ratios to the first."""
     table = Table(
-        title="Comparison (ratios to the first)",
+        title="Comparison (second line: ratio to the first)",
         columns=[
             ("Spec", "spec", "left"), ("Config", "config", "left"), ("Params", "params", "right"),
-            ("fp32 MB", "size", "right"), ("MACs", "macs", "right"), ("FLOPs", "flops", "right"),
-            ("Mem access", "mem", "right"), ("Peak act.", "peak", "right"), ("Top-1 %", "top1", "right"),
+            ("fp32 MB", "size_mb", "right"), ("MACs", "macs", "right"), ("FLOPs", "flops", "right"),
+            ("Mem access", "mem_access", "right"), ("Peak act.", "peak_activation", "right"),
+            ("Top-1 %", "top1", "right"),
         ],
         header=conv.lines()[:1] + conv.lines()[3:],
     )
     first = None
     for res, obj in zip(results, compare_json(results, conv)):
-        t = obj["totals"]
-        if first is None:
-            first = t
-
-        def cell(key, text):
-            if t is first or not first[key]:
-                return text
-            return f"{text} ({t[key] / first[key]:.2f}x)"
-
-        cfg = obj["config"]
+        t, cfg = obj["totals"], obj["config"]
         table.rows.append({
             "spec": res.spec.label,
             "config": f"{cfg['alpha']:g}x, {cfg['resolution'][0]}px",
-            "params": cell("params", human(t["params"])),
-            "size": cell("size_mb", f"{t['size_mb']:.2f}"),
-            "macs": cell("macs", human(t["macs"])),
-            "flops": cell("flops", human(t["flops"])),
-            "mem": cell("mem_access", human(t["mem_access"])),
-            "peak": cell("peak_activation", human(t["peak_activation"])),
+            "size_mb": f"{t['size_mb']:.2f}",
+            **{k: human(t[k]) for k in ("params", "macs", "flops", "mem_access", "peak_activation")},
             "top1": "" if obj["top1"] is None else f"{obj['top1']:.1f}",
+        })
+        if first is None:
+            first = t
+            continue
+        table.rows.append({
+            "spec": "  vs first",
+            **{k: f"{t[k] / first[k]:.2f}x" if first[k] else "" for k in
+               ("params", "size_mb", "macs", "flops", "mem_access", "peak_activation")},
         })
     return table
 

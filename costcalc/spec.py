@@ -244,6 +244,9 @@ def build_spec(
         ctx.fail("layers", "the network has no layers")
 
     refs, accs = _references(ctx, doc)
+    if variants:  # accuracy figures without a variant are the default variant's
+        first = str(doc.get("default_variant", variant_names[0]))
+        accs = [a if "variant" in a.config else Accuracy(a.top1, a.source, {**a.config, "variant": first}) for a in accs]
     analyses = merged.get("analyses") or {}
     ctx.require(isinstance(analyses, dict), merged, "analyses", "expected a mapping (read by costcalc.analysis)")
     notes = doc.get("notes") or []
