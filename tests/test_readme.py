@@ -1,0 +1,69 @@
+"""The README's example output is real output, and every command is documented there.
+
+An example in README.md is written as
+
+    <!-- example -->
+    ```text
+    $ costcalc report mobilenet --alpha 0.75 --rho 0.857
+    ...the output...
+    ```
+
+This test re-runs each example at a width of 100 columns and compares.
+`python -m pytest tests/test_readme.py --update-golden` rewrites the outputs in place.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+import click
+
+from conftest import ROOT
+
+README = ROOT / "README.md"
+EXAMPLE = re.compile(r"(<!-- example -->\n```text\n\$ costcalc (?P<args>[^\n]*)\n)(?P<out>.*?)(```)", re.S)
+
+
+def _examples(text: str):
+    return list(EXAMPLE.finditer(text))
+
+
+def test_readme_examples_are_real_output(run, request, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")
+    text = README.read_text(encoding="utf-8")
+    found = _examples(text)
+    assert found, "README.md has no examples"
+    update = request.config.getoption("--update-golden")
+    pieces, last, stale = [], 0, []
+    for m in found:
+        r = run(*shlex.split(m.group("args")))
+        out = r.out + r.err
+        out = "\n".join(line.rstrip() for line in out.splitlines()).rstrip("\n") + "\n"
+        pieces.append(text[last:m.start("out")] + out)
+        last = m.end("out")
+        if out != m.group("out"):
+            stale.append(m.group("args"))
+    if update:
+        README.write_text("".join(pieces) + text[last:], encoding="utf-8")
+    else:
+        assert not stale, f"README examples differ from real output: {stale} (rerun with --update-golden)"
+
+
+def _commands(group: click.Group, prefix: str = "") -> list[str]:
+    out = []
+    for name, cmd in group.commands.items():
+        if isinstance(cmd, click.Group):
+            out += _commands(cmd, f"{prefix}{name} ")
+        else:
+            out.append(f"{prefix}{name}")
+    return out
+
+
+def test_every_command_is_documented_with_an_example():
+    from costcalc.cli import cli
+
+    text = README.read_text(encoding="utf-8")
+    shown = {m.group("args") for m in _examples(text)}
+    for command in [c for c in _commands(cli) if not c.startswith("analyze")]:
+        assert any(args == command or args.startswith(command + " ") for args in shown), command
