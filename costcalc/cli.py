@@ -233,11 +233,11 @@ def compare(specs, alpha, rho, resolution, settings, flops_per_mac, nbytes, fmt,
     given = _settings(settings)
     results = []
     for ref in specs:
-        from .spec import describe, split_ref
-
-        declared = describe(split_ref(ref)[0])["parameters"]
-        s = load_spec(ref, settings={k: v for k, v in given.items() if k in declared})
+        s = load_spec(ref, settings=given, strict_settings=False)
         results.append(_evaluate(evaluate, s, a, px, r))
+    unused = [k for k in given if not any(k in res.spec.settings for res in results)]
+    if unused:
+        raise UsageProblem(f"--set {unused[0]}: no compared spec has this parameter")
     conv = _conventions(flops_per_mac, nbytes)
     if fmt == "json":
         _write(rp.to_json(rp.compare_json(results, conv)), output)

@@ -142,13 +142,14 @@ def load_spec(
     variant: str | None = None,
     settings: Mapping[str, Any] | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    strict_settings: bool = True,
 ) -> Spec:
     """Load a bundled spec (``mobilenet``, ``squeezenet:1.1``) or a YAML file."""
     ref, inline_variant = split_ref(ref)
     if variant is None:
         variant = inline_variant
     doc, shown = read_document(ref, limits)
-    return build_spec(doc, shown, variant, settings, limits)
+    return build_spec(doc, shown, variant, settings, limits, strict_settings)
 
 
 def describe(ref: str) -> dict:
@@ -173,7 +174,13 @@ def build_spec(
     variant: str | None = None,
     settings: Mapping[str, Any] | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    strict_settings: bool = True,
 ) -> Spec:
+    """Validate and expand a parsed spec; `settings` override its parameters (--set).
+
+    With ``strict_settings=False`` settings the spec does not declare are ignored
+    (``compare`` applies one --set to several specs).
+    """
     ctx = _Ctx(shown, limits)
     _check_keys(ctx, doc, TOP_KEYS, "")
     name = doc.get("name", Path(shown).stem)
@@ -211,6 +218,8 @@ def build_spec(
     ctx.require(isinstance(declared, dict), merged, "parameters", "expected a mapping")
     params = dict(declared)
     for key, value in (settings or {}).items():
+        if key not in params and not strict_settings:
+            continue
         if key not in params:
             known = ", ".join(params) or "none"
             raise SpecError(shown, "", f"--set {key}: no such parameter{_did_you_mean(key, list(params))} (parameters: {known})")

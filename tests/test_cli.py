@@ -76,6 +76,11 @@ def test_compare_ratios(run):
     assert doc[0]["top1"] == 70.6 and doc[1]["top1"] == 71.7
     table = run("compare", "mobilenet", "mobilenet:conv").out
     assert "vs first" in table and "8.56x" in table
+    # --set applies to the specs that have the parameter; one no spec has is an error
+    doc = json.loads(run("compare", "mobilenet", "mobilenet:conv", "--set", "classes=10", "--format", "json").out)
+    assert doc[0]["config"]["settings"]["classes"] == 10
+    r = run("compare", "mobilenet", "--set", "groups=3")
+    assert r.code == 2 and "no compared spec has this parameter" in r.err
 
 
 def test_sweep_is_the_papers_sixteen_models(run):
