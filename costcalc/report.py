@@ -314,23 +314,26 @@ def verify_table(checks: list[Check]) -> Table:
         columns=[
             ("Spec", "spec", "left"), ("Quantity", "quantity", "left"), ("Config", "config", "left"),
             ("Published", "published", "right"), ("Computed", "computed", "right"), ("Delta", "delta", "right"),
-            ("Tol. ±", "tol", "right"), ("Status", "status", "left"), ("Source", "source", "left"),
+            ("Tol. ±", "tol", "right"), ("Status", "status", "left"), ("Src", "source", "right"),
         ],
     )
+    sources: dict[str, int] = {}
     for check, c in zip(checks, verify_records(checks)):
         unit = check.reference.unit
+        n = sources.setdefault(c["source"], len(sources) + 1)
         table.rows.append({
             "spec": c["spec"], "quantity": c["quantity"] + (f" [{c['layer']}]" if c["layer"] else ""),
             "config": c["config_text"], "published": in_unit(c["published"], unit),
             "computed": in_unit(c["computed"], unit), "delta": in_unit(c["delta"], unit, signed=True),
-            "tol": in_unit(c["tolerance"], unit), "status": c["status"], "source": c["source"],
+            "tol": in_unit(c["tolerance"], unit), "status": c["status"], "source": f"[{n}]",
         })
     failed = sum(1 for c in checks if c.status == "FAIL")
     dev = [c for c in checks if c.status == "deviates"]
     table.notes.append(f"{len(checks) - failed - len(dev)} passed, {failed} failed, {len(dev)} known deviations")
     for c in dev:
         r = c.reference
-        table.notes.append(f"deviation: {c.spec} {r.quantity} {in_unit(r.value, r.unit)} ({r.source}): {r.note}")
+        table.notes.append(f"deviation [{sources[r.source]}] {c.spec} {r.quantity} {in_unit(r.value, r.unit)}: {r.note}")
+    table.notes += [f"[{n}] {source}" for source, n in sources.items()]
     return table
 
 
@@ -339,13 +342,32 @@ def verify_records(checks: list[Check]) -> list[dict]:
     for c in checks:
         r = c.reference
         cfg = dict(r.config)
-        text = ", ".join(f"{k} {v}" if k != "set" else ", ".join(f"{a}={b}" for a, b in v.items()) for k, v in cfg.items()) or "default"
+        text = config_text(cfg)
         out.append({
             "spec": c.spec, "quantity": r.quantity, "layer": r.layer, "config": cfg, "config_text": text,
             "published": r.value, "computed": c.computed, "delta": c.delta, "tolerance": r.tolerance,
             "status": c.status, "source": r.source, "convention": r.convention, "note": r.note,
         })
     return out
+
+
+def config_text(cfg: dict) -> str:
+    """{'variant': '1.1', 'alpha': 0.75, 'resolution': 192} -> '1.1, 0.75x, 192px'."""
+    parts = []
+    for key, value in cfg.items():
+        if key == "alpha":
+            parts.append(f"{value:g}x")
+        elif key == "resolution":
+            parts.append(f"{value}px")
+        elif key == "rho":
+            parts.append(f"rho {value:g}")
+        elif key == "flops_per_mac":
+            parts.append(f"{value:g} FLOP/MAC")
+        elif key == "set":
+            parts.extend(f"{k}={v}" for k, v in value.items())
+        else:
+            parts.append(str(value))
+    return ", ".join(parts) or "default"
 
 
 def in_unit(x: float, unit: str, signed: bool = False) -> str:
@@ -387,14 +409,15 @@ def to_rich(table: Table):
     from rich.text import Text
 
     rt = RichTable(box=box.SIMPLE_HEAD, show_footer=False, pad_edge=False)
-    for head, _, justify in table.columns:
-        rt.add_column(head, justify=justify, no_wrap=head not in ("Description", "Source", "Config"), overflow="fold")
-    for row in table.rows:
-        rt.add_row(*[row.get(key, "") for _, key, _ in table.columns])
+    for i, (head, key, justify) in enumerate(table.columns):
+        keep_whole = justify == "right" or i == 0 or key == "status"
+        rt.add_column(Text(head), justify=justify, no_wrap=keep_whole, overflow="fold")
+    for row in table.rows:  # cells are Text: never parsed as rich markup ("[conv1]")
+        rt.add_row(*[Text(str(row.get(key, ""))) for _, key, _ in table.columns])
     if table.footer:
         rt.add_section()
         for row in table.footer:
-            rt.add_row(*[row.get(key, "") for _, key, _ in table.columns], style="bold")
+            rt.add_row(*[Text(str(row.get(key, ""))) for _, key, _ in table.columns], style="bold")
     parts = [Text(table.title, style="bold")] + [Text(line, style="dim") for line in table.header]
     parts += [rt] + [Text(line) for line in table.notes]
     return Group(*parts)
