@@ -452,10 +452,15 @@ class _Ctx:
                 self.fail(f"{here}.name", f"duplicate layer name {name!r} (also {used[name]})", _line(item, "name"))
             used[name] = here
             return name
-        name, k = default, 1
+        # auto names: relu, relu_2, relu_3, ...; the counter per default name keeps this linear
+        counter = used.setdefault(("#", default), 1)
+        name, k = default, counter
+        if k > 1:
+            name = f"{default}_{k}"
         while name in used:
             k += 1
             name = f"{default}_{k}"
+        used[("#", default)] = k + 1
         used[name] = here
         return name
 
