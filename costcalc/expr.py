@@ -79,7 +79,9 @@ def evaluate(text: str, scope: dict):
         raise
     except ZeroDivisionError:
         raise ExprError(f"division by zero in {body!r}") from None
-    except (TypeError, ValueError, KeyError, IndexError, OverflowError) as exc:
+    except KeyError as exc:
+        raise ExprError(f"cannot evaluate {body!r}: no entry {exc} in the table") from None
+    except (TypeError, ValueError, IndexError, OverflowError) as exc:
         raise ExprError(f"cannot evaluate {body!r}: {exc}") from None
     except RecursionError:
         raise ExprError("expression nested too deeply") from None

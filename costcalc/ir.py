@@ -91,7 +91,7 @@ class Reference:
     tolerance: float  # absolute, base units
     source: str
     config: Mapping[str, Any] = field(default_factory=dict)  # alpha, resolution, variant, set
-    layer: str | None = None  # a layer or block name prefix: sum over it
+    layer: str | None = None  # layer or block names, comma-separated: the sum over them
     convention: str = ""
     note: str = ""
     expect: str = "match"  # match | deviates (a known, explained inconsistency)

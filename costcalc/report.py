@@ -165,7 +165,7 @@ def report_table(result: Result, conv: Conventions, depth: int | None = None) ->
     tot = totals_dict(result, conv)
     h, w = cfg["resolution"]
     where = f"{spec.title} [{spec.label}]"
-    settings = ", ".join(f"{k}={v}" for k, v in spec.settings.items())
+    settings = ", ".join(f"{k}={v}" for k, v in spec.settings.items() if not isinstance(v, (dict, list)))
     header = [
         f"config: alpha {cfg['alpha']:g}, input {spec.input_channels}x{h}x{w} (rho {cfg['rho']:g} of {spec.input_size[0]})"
         + (f", {settings}" if settings else ""),

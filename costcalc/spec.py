@@ -650,7 +650,12 @@ def _references(ctx: _Ctx, doc) -> tuple[list[Reference], list[Accuracy]]:
             ctx.fail(f"{where}.expect", f"expected 'match' or 'deviates', got {_kind(expect)}", _line(ref, "expect"))
         if expect == "deviates" and not ref.get("note"):
             ctx.fail(f"{where}.note", "a reference that deviates needs a note explaining why", getattr(ref, "line", None))
-        for key in ("source", "convention", "note", "layer"):
+        layer = ref.get("layer")
+        if isinstance(layer, list) and layer and all(isinstance(x, str) for x in layer):
+            layer = ", ".join(layer)
+        elif layer is not None and not isinstance(layer, str):
+            ctx.fail(f"{where}.layer", f"expected a layer name or a list of names, got {_kind(layer)}", _line(ref, "layer"))
+        for key in ("source", "convention", "note"):
             if key in ref and not isinstance(ref[key], str):
                 ctx.fail(f"{where}.{key}", f"expected a string, got {_kind(ref[key])}", _line(ref, key))
         mult = UNITS[unit]
@@ -660,7 +665,7 @@ def _references(ctx: _Ctx, doc) -> tuple[list[Reference], list[Accuracy]]:
             tolerance=tol * mult,
             source=" ".join(ref["source"].split()),
             config=_config(ctx, ref, where),
-            layer=ref.get("layer"),
+            layer=layer,
             convention=" ".join(str(ref.get("convention", "")).split()),
             note=" ".join(str(ref.get("note", "")).split()),
             expect=expect,

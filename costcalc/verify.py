@@ -43,9 +43,12 @@ def quantity(result: Result, name: str, layer: str | None = None, flops_per_mac:
     if layer is None:
         value = int(result.total(base).reshape(-1)[0])
     else:
-        rows = [lr for lr in result.layers if in_scope(lr.name, layer)]
-        if not rows:
-            raise SpecError(result.spec.source, "references", f"no layer or block named {layer!r}")
+        rows = []
+        for prefix in layer.split(", "):
+            found = [lr for lr in result.layers if in_scope(lr.name, prefix)]
+            if not found:
+                raise SpecError(result.spec.source, "references", f"no layer or block named {prefix!r}")
+            rows += found
         value = 0
         for lr in rows:
             if base == "weights":
