@@ -38,7 +38,8 @@ _POOL = {
 }
 
 LAYER_TYPES: dict[str, dict[str, tuple[str, Any]]] = {
-    "conv": {"out": ("channels", REQUIRED), "groups": ("int+", 1), **_CONV_GEOMETRY},
+    # conv: `out` channels, or `expand`: out = in x expand (follows the input's scaled width)
+    "conv": {"out": ("channels", None), "expand": ("int+", None), "groups": ("int+", 1), **_CONV_GEOMETRY},
     "dwconv": {"multiplier": ("int+", 1), **_CONV_GEOMETRY},
     "linear": {"out": ("channels", REQUIRED), "bias": ("bool", None)},
     "maxpool": dict(_POOL),

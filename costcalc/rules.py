@@ -172,8 +172,10 @@ def _check_divisible(c: Q, g: int, what: str, by: str = "groups"):
 
 
 @rule("conv")
-def conv(layer: Layer, ins: list[Shape], out_c: Q) -> Cost:
+def conv(layer: Layer, ins: list[Shape], out_c: Q | None) -> Cost:
     x = ins[0]
+    if out_c is None:  # `expand`: a multiple of the (already scaled) input channels
+        out_c = x.c * layer.attrs["expand"]
     (kh, kw), (sh, sw), (dh, dw) = layer.attrs["kernel"], layer.attrs["stride"], layer.attrs["dilation"]
     g = layer.attrs["groups"]
     _check_divisible(x.c, g, "input channels")

@@ -547,6 +547,8 @@ class _Ctx:
             attrs["bias"] = True
         if ltype in ("maxpool", "avgpool") and not attrs["global"] and attrs["kernel"] is None:
             self.fail(f"{here}.kernel", f"missing (a {ltype} layer needs a kernel unless global: true)", getattr(item, "line", None))
+        if ltype == "conv" and (attrs["out"] is None) == (attrs["expand"] is None):
+            self.fail(f"{here}.out", "a conv layer needs 'out' (channels) or 'expand' (a multiple of its input channels), not both", getattr(item, "line", None))
         if ltype == "split" and attrs["index"] >= attrs["sections"]:
             self.fail(f"{here}.index", f"index {attrs['index']} out of range for {attrs['sections']} sections", _line(item, "index"))
         branches = item.get("branches")
