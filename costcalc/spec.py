@@ -467,7 +467,7 @@ class _Ctx:
     def _repeat(self, item, here, scope) -> int:
         if "repeat" not in item:
             return 1
-        n = self.value(item, "repeat", "int+", f"{here}.", scope)
+        n = self.value(item, "repeat", "int0", f"{here}.", scope)  # 0: the item is left out
         if n > self.limits.max_repeat:
             self.fail(f"{here}.repeat", f"{n} is more than the limit of {self.limits.max_repeat} (see --max-repeat)", _line(item, "repeat"))
         return n

@@ -87,3 +87,53 @@ def test_golden_block_rolled_report(golden, name):
 
     res = costcalc.evaluate(costcalc.load_spec(name))
     golden(f"report_{name}_depth1.txt", render(report_table(res, Conventions(flops_per_mac=1), depth=1)))
+
+
+def test_xception_middle_flow_separable_conv_by_hand():
+    # Chollet 2017 / Keras: SeparableConv2D(728) = 3x3 depthwise (728*9 = 6,552) + 1x1 (728*728 = 529,984),
+    # then BN (2*728 = 1,456): 537,992 params; at 19x19: 361 * (6,552 + 529,984) = 193,689,496 MACs
+    assert block_sum("xception", "middle.1/add/sep1", "params") == 6_552 + 529_984 + 1_456
+    assert block_sum("xception", "middle.1/add/sep1") == 361 * (6_552 + 529_984) == 193_689_496
+
+
+def test_googlenet_inception_3a_by_hand():
+    res = costcalc.evaluate(costcalc.load_spec("googlenet"))
+    out = {lr.name: int(lr.c.reshape(-1)[0]) for lr in res.layers}
+    # Szegedy et al. 2014, Table 1: inception (3a) outputs 28x28x256 = 64 + 128 + 32 + 32
+    assert out["inception_3a/concat"] == 64 + 128 + 32 + 32 == 256
+    # its 3x3 branch at 28x28 = 784: reduce 784*192*96 = 14,450,688; 3x3 784*96*9*128 = 86,704,128
+    assert int(quantity(res, "macs", "inception_3a/concat/3x3_reduce")) == 14_450_688
+    assert int(quantity(res, "macs", "inception_3a/concat/3x3")) == 86_704_128
+
+
+def test_resnet50_bottleneck_by_hand():
+    # layer1, second block (56x56 = 3,136; 256 -> 64 -> 64 -> 256):
+    # 3136*256*64 + 3136*64*64*9 + 3136*64*256 = 51,380,224 + 115,605,504 + 51,380,224
+    assert block_sum("resnet50", "layer1/block.1") == 218_365_952
+
+
+def test_mobilenet_v2_inverted_residual_by_hand():
+    # block2, first block: 16 -> 96 (t = 6) at 112x112, 3x3 dw stride 2 -> 56x56, 96 -> 24
+    # 12544*16*96 + 3136*96*9 + 3136*96*24 = 19,267,584 + 2,709,504 + 7,225,344
+    assert block_sum("mobilenet_v2", "block2/1") == 29_202_432
+
+
+def test_squeezenext_block_by_hand():
+    # stage 1, a residual block at 56x56 (3,136) with C = 32: 1x1 32->16, 1x1 16->8, 3x1 8->16, 1x3 16->16, 1x1 16->32
+    # 3136 * (32*16 + 16*8 + 8*16*3 + 16*16*3 + 16*32) = 3136 * 2304 = 7,225,344
+    assert block_sum("squeezenext", "stage1/block.1") == 3136 * 2304 == 7_225_344
+
+
+def test_squeezenext_factorised_kernel_saves_a_third():
+    # a 3x1 + 1x3 pair costs 2*3 = 6 weights per channel pair where a 3x3 costs 9
+    res = costcalc.evaluate(costcalc.load_spec("squeezenext"))
+    pair = int(quantity(res, "weights", "stage1/block.1/add/main/conv3x1/conv"))
+    assert pair == 8 * 16 * 3 + 16  # 3x1 from 8 to 16 channels, plus 16 biases
+
+
+@pytest.mark.parametrize("name", ["xception", "googlenet", "mobilenet_v2", "resnet50", "squeezenext"])
+def test_golden_block_rolled_reports_of_later_families(golden, name):
+    from costcalc.report import Conventions, report_table
+
+    res = costcalc.evaluate(costcalc.load_spec(name))
+    golden(f"report_{name}_depth1.txt", render(report_table(res, Conventions(), depth=1)))
