@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import gc
+
 import numpy as np
 
 from .errors import SpecError
 from .ir import Spec
-from .rules import RULES, CountOverflow, Q, ShapeError, Shape
+from .rules import INT64_MAX, RULES, CountOverflow, Q, Shape, ShapeError
 from .scaling import resolution_from_rho, scale_channels
 
 #: the per-layer and total quantities the engine counts
@@ -26,7 +28,7 @@ class LayerResult:
     name: str
     type: str
     index: int
-    c: np.ndarray  # output shape, broadcasting over the grid
+    c: np.ndarray  # output shape, broadcasting over the grid (Python ints for one configuration)
     h: np.ndarray
     w: np.ndarray
     values: dict  # quantity -> array broadcasting over the grid
@@ -93,15 +95,7 @@ def input_sizes(spec: Spec, resolution=None, rho=None) -> np.ndarray:
     return np.array([base_h], dtype=np.int64)
 
 
-def evaluate(
-    spec: Spec,
-    alpha=1.0,
-    resolution=None,
-    rho=None,
-    *,
-    grid: bool = True,
-    per_layer: bool = True,
-) -> Result:
+def evaluate(spec: Spec, alpha=1.0, resolution=None, rho=None, *, grid: bool = True, per_layer: bool = True) -> Result:
     """Evaluate `spec` for every alpha x every resolution (grid) or pairwise.
 
     `resolution` is the input height in pixels; `rho` a resolution multiplier
@@ -109,6 +103,16 @@ def evaluate(
     i-th alpha goes with the i-th resolution.  With ``per_layer=False`` only
     totals are kept, which bounds memory for very large grids.
     """
+    enabled = gc.isenabled()
+    gc.disable()  # the walk allocates many small objects and frees none: no cycles to collect
+    try:
+        return _evaluate(spec, alpha, resolution, rho, grid, per_layer)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _evaluate(spec: Spec, alpha, resolution, rho, grid: bool, per_layer: bool) -> Result:
     alphas = _as_1d(alpha, "alpha")
     res = input_sizes(spec, resolution, rho)
     if np.any(res > 2**31) :
@@ -130,12 +134,19 @@ def evaluate(
         shape = (alphas.size,)
     w = h if base_h == base_w else np.rint(h * (base_w / base_h)).astype(np.int64)
 
-    nodes: list[Shape] = []
-    inp = Shape(Q.of(spec.input_channels), Q(h), Q(w))
-    totals = {q: np.zeros(shape, dtype=np.int64) for q in QUANTITIES}
+    # One configuration: Python ints all the way (exact and fast); otherwise int64 arrays.
+    scalar = alphas.size == 1 and res.size == 1
+    if scalar:
+        inp = Shape(Q.of(spec.input_channels), Q.of(int(h.reshape(-1)[0])), Q.of(int(w.reshape(-1)[0])))
+        sums = dict.fromkeys(QUANTITIES, 0)
+    else:
+        inp = Shape(Q.of(spec.input_channels), Q(h), Q(w))
+        sums = {q: np.zeros(shape, dtype=np.int64) for q in QUANTITIES}
     bounds = dict.fromkeys(QUANTITIES, 0)
+    nodes: list[Shape] = []
     results: list[LayerResult] = []
     width_cache: dict = {}
+    no_cost = Q.of(0)
 
     for index, layer in enumerate(spec.layers):
         ins = [inp if i < 0 else nodes[i] for i in layer.inputs]
@@ -145,7 +156,8 @@ def evaluate(
             key = (base_out, layer.scale)
             out_c = width_cache.get(key)
             if out_c is None:
-                out_c = width_cache[key] = Q(scale_channels(base_out, a, spec.width, layer.scale))
+                chans = scale_channels(base_out, a, spec.width, layer.scale)
+                out_c = width_cache[key] = Q.of(int(chans.reshape(-1)[0])) if scalar else Q(chans)
         try:
             cost = RULES[layer.type](layer, ins, out_c)
             out = cost.shape
@@ -158,21 +170,17 @@ def evaluate(
                         reads = reads + x.elements
                 mem = reads + activations + cost.params
             else:
-                activations = mem = Q.of(0)
-            values = {
-                "params": cost.params,
-                "bn_params": cost.bn_params,
-                "macs": cost.macs,
-                "ops": cost.ops,
-                "mem_access": mem,
-                "activations": activations,
-            }
-            for q, v in values.items():
-                bounds[q] += v.mx
-                if bounds[q] > 2**63 - 1:
-                    raise CountOverflow()
+                activations = mem = no_cost
+            values = (cost.params, cost.bn_params, cost.macs, cost.ops, mem, activations)
+            for q, v in zip(QUANTITIES, values):
                 if v.mx:
-                    np.add(totals[q], v.a, out=totals[q], casting="unsafe")
+                    bounds[q] += v.mx
+                    if bounds[q] > INT64_MAX:
+                        raise CountOverflow()
+                    if scalar:
+                        sums[q] += v.a
+                    else:
+                        np.add(sums[q], v.a, out=sums[q], casting="unsafe")
         except ShapeError as exc:
             raise SpecError(spec.source, f"{layer.where} ({layer.name})", str(exc), layer.line) from None
         except CountOverflow:
@@ -180,5 +188,6 @@ def evaluate(
         nodes.append(out)
         if per_layer:
             results.append(LayerResult(layer.name, layer.type, index, out.c.a, out.h.a, out.w.a,
-                                       {q: v.a for q, v in values.items()}))
+                                       {q: v.a for q, v in zip(QUANTITIES, values)}))
+    totals = {q: np.full(shape, v, dtype=np.int64) for q, v in sums.items()} if scalar else sums
     return Result(spec, a, h, w, shape, totals, results)

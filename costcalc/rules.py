@@ -37,32 +37,40 @@ class ShapeError(ValueError):
 
 
 class Q:
-    """A non-negative int64 array with a Python-int upper bound on its entries."""
+    """A non-negative count with an exact upper bound on its entries, so that int64 overflow is caught.
+
+    `a` is a Python int (one configuration: exact, fast) or an int64 array broadcasting over the grid.
+    """
 
     __slots__ = ("a", "mx")
 
     def __init__(self, a, mx: int | None = None):
         self.a = a
-        self.mx = int(np.max(a)) if mx is None else mx
+        self.mx = (a if type(a) is int else int(np.max(a))) if mx is None else mx
 
     @staticmethod
     def of(value) -> "Q":
         if isinstance(value, Q):
             return value
         if isinstance(value, (int, np.integer)):
-            return Q(np.int64(value), int(value))
+            return Q(int(value), int(value))
         return Q(value)
 
     def __mul__(self, other) -> "Q":
-        other = Q.of(other)
-        bound = self.mx * other.mx
+        if type(other) is int:
+            oa = omx = other
+        else:
+            other = Q.of(other)
+            oa, omx = other.a, other.mx
+        bound = self.mx * omx
         if bound > INT64_MAX:
-            exact = np.max(np.multiply(self.a, other.a, dtype=np.float64))
+            if type(self.a) is int and type(oa) is int:
+                raise CountOverflow()
+            exact = np.max(np.multiply(self.a, oa, dtype=np.float64))
             if exact >= 2.0**63 * (1 - 1e-12):
                 raise CountOverflow()
-            product = np.multiply(self.a, other.a)
-            return Q(product)
-        return Q(np.multiply(self.a, other.a), bound)
+            return Q(np.multiply(self.a, oa))
+        return Q(self.a * oa, bound)
 
     __rmul__ = __mul__
 
@@ -70,11 +78,13 @@ class Q:
         other = Q.of(other)
         bound = self.mx + other.mx
         if bound > INT64_MAX:
+            if type(self.a) is int and type(other.a) is int:
+                raise CountOverflow()
             exact = np.max(np.add(self.a, other.a, dtype=np.float64))
             if exact >= 2.0**63 * (1 - 1e-12):
                 raise CountOverflow()
             return Q(np.add(self.a, other.a))
-        return Q(np.add(self.a, other.a), bound)
+        return Q(self.a + other.a, bound)
 
     __radd__ = __add__
 
@@ -82,20 +92,36 @@ class Q:
         return Q(self.a // k, self.mx // k)
 
 
-ZERO = Q(np.int64(0), 0)
+ZERO = Q(0, 0)
 
 
-@dataclass
+def _min(a) -> int:
+    return a if type(a) is int else int(np.min(a))
+
+
+def _differ(a, b) -> bool:
+    if type(a) is int and type(b) is int:
+        return a != b
+    return bool(np.any(np.not_equal(a, b)))
+
+
 class Shape:
     """Channels, height and width; each a Q broadcasting over the grid."""
 
-    c: Q
-    h: Q
-    w: Q
+    __slots__ = ("c", "h", "w", "_elements")
+
+    def __init__(self, c: Q, h: Q, w: Q):
+        self.c, self.h, self.w = c, h, w
+        self._elements = None
 
     @property
     def elements(self) -> Q:
-        return self.c * self.h * self.w
+        if self._elements is not None:
+            return self._elements
+        e = self.c * self.h * self.w
+        if type(e.a) is int:  # cache scalars only: a grid-sized array per layer would hold memory
+            self._elements = e
+        return e
 
 
 @dataclass
@@ -130,7 +156,7 @@ def rule(*types: str):
 
 
 def _positive(q: Q, what: str) -> Q:
-    if np.min(q.a) < 1:
+    if _min(q.a) < 1:
         raise ShapeError(what)
     return q
 
@@ -162,6 +188,12 @@ def _pad(p, i):
 
 
 def _check_divisible(c: Q, g: int, what: str, by: str = "groups"):
+    if g == 1:
+        return
+    if type(c.a) is int:
+        if c.a % g:
+            raise ShapeError(f"{what} {c.a} not divisible by {by} {g}")
+        return
     rem = np.asarray(c.a) % g
     if np.any(rem):
         bad = int(np.asarray(c.a).flat[int(np.argmax(rem != 0))])
@@ -277,7 +309,7 @@ def flatten(layer: Layer, ins: list[Shape], out_c: Q | None) -> Cost:
 def _same_spatial(ins: list[Shape], what: str):
     first = ins[0]
     for k, other in enumerate(ins[1:], start=1):
-        if np.any(first.h.a != other.h.a) or np.any(first.w.a != other.w.a):
+        if _differ(first.h.a, other.h.a) or _differ(first.w.a, other.w.a):
             raise ShapeError(
                 f"{what} of mismatched sizes: input 0 is {_hw(first)}, input {k} is {_hw(other)}"
             )
@@ -294,7 +326,7 @@ def add(layer: Layer, ins: list[Shape], out_c: Q | None) -> Cost:
     _same_spatial(ins, "add")
     first = ins[0]
     for k, other in enumerate(ins[1:], start=1):
-        if np.any(first.c.a != other.c.a):
+        if _differ(first.c.a, other.c.a):
             raise ShapeError(
                 f"add of mismatched shapes: input 0 has {int(np.max(first.c.a))} channels, input {k} has {int(np.max(other.c.a))}"
             )

@@ -9,6 +9,7 @@ file, the place in the spec and (where YAML gives it) the line.
 from __future__ import annotations
 
 import difflib
+import gc
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -248,7 +249,13 @@ def build_spec(
     layers_doc = merged.get("layers")
     ctx.require(isinstance(layers_doc, list) and layers_doc, merged, "layers", "expected a non-empty list of layers")
 
-    out = ctx.expand(layers_doc, -1, "", "layers", scope, depth=0, stack=())
+    enabled = gc.isenabled()
+    gc.disable()  # expansion allocates many objects and frees none: no cycles to collect
+    try:
+        out = ctx.expand(layers_doc, -1, "", "layers", scope, depth=0, stack=())
+    finally:
+        if enabled:
+            gc.enable()
     if out == -1:
         ctx.fail("layers", "the network has no layers")
 

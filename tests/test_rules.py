@@ -6,6 +6,7 @@ taken from the code's output.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from costcalc.engine import evaluate
@@ -23,8 +24,8 @@ def one(layers: str, channels: int = 3, size=224, defaults: str = "{}") -> list[
     res = evaluate(spec)
     out = []
     for lr in res.layers:
-        row = {q: int(v.reshape(-1)[0]) for q, v in lr.values.items()}
-        row["shape"] = (int(lr.c.reshape(-1)[0]), int(lr.h.reshape(-1)[0]), int(lr.w.reshape(-1)[0]))
+        row = {q: int(np.reshape(v, -1)[0]) for q, v in lr.values.items()}
+        row["shape"] = (int(np.reshape(lr.c, -1)[0]), int(np.reshape(lr.h, -1)[0]), int(np.reshape(lr.w, -1)[0]))
         out.append(row)
     return out
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import costcalc
@@ -65,7 +66,7 @@ layers:
     # the empty branch is the identity: the merge reads the stem directly
     assert spec.layers[by["fire"]].inputs == (by["fire/e1"], by["fire/e3"], by["stem"])
     res = costcalc.evaluate(spec)
-    assert int(res.layers[-1].c.reshape(-1)[0]) == 4 + 4 + 8
+    assert int(np.reshape(res.layers[-1].c, -1)[0]) == 4 + 4 + 8
 
 
 def test_expressions_parameters_and_set():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+
 import costcalc
 from conftest import render
 from costcalc.verify import quantity
@@ -20,13 +22,13 @@ def test_fire2_params_by_hand():
     assert layer_sum(res, "fire2") == 1_552 + 1_088 + 9_280 == 11_920
     # output: 64 + 64 channels at 55x55 (Table 1: 55x55x128)
     fire2 = [lr for lr in res.layers if lr.name == "fire2/expand"][0]
-    assert (int(fire2.c.reshape(-1)[0]), int(fire2.h.reshape(-1)[0])) == (128, 55)
+    assert (int(np.reshape(fire2.c, -1)[0]), int(np.reshape(fire2.h, -1)[0])) == (128, 55)
 
 
 def test_squeezenet_table1_output_sizes():
     # Table 1: conv1 111x111x96, maxpool1 55x55x96, maxpool4 27x27x256, maxpool8 13x13x512, conv10 13x13x1000
     res = costcalc.evaluate(costcalc.load_spec("squeezenet"))
-    shapes = {lr.name: (int(lr.c.reshape(-1)[0]), int(lr.h.reshape(-1)[0])) for lr in res.layers}
+    shapes = {lr.name: (int(np.reshape(lr.c, -1)[0]), int(np.reshape(lr.h, -1)[0])) for lr in res.layers}
     assert shapes["conv1"] == (96, 111)
     assert shapes["pool1"] == (96, 55)
     assert shapes["pool4"] == (256, 27)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 import costcalc
@@ -33,7 +34,7 @@ def test_shufflenet_v2_unit_by_hand():
 
 def test_channel_split_halves_and_concat_adds():
     res = costcalc.evaluate(costcalc.load_spec("shufflenet_v2"))
-    shapes = {lr.name: int(lr.c.reshape(-1)[0]) for lr in res.layers}
+    shapes = {lr.name: int(np.reshape(lr.c, -1)[0]) for lr in res.layers}
     assert shapes["stage3/unit.1/concat/keep"] == shapes["stage3/unit.1/concat/split"] == 116
     assert shapes["stage3/unit.1/concat"] == 232
     # stride-2 unit: 116 (projection) + (232 - 116) (main) = 232
@@ -98,7 +99,7 @@ def test_xception_middle_flow_separable_conv_by_hand():
 
 def test_googlenet_inception_3a_by_hand():
     res = costcalc.evaluate(costcalc.load_spec("googlenet"))
-    out = {lr.name: int(lr.c.reshape(-1)[0]) for lr in res.layers}
+    out = {lr.name: int(np.reshape(lr.c, -1)[0]) for lr in res.layers}
     # Szegedy et al. 2014, Table 1: inception (3a) outputs 28x28x256 = 64 + 128 + 32 + 32
     assert out["inception_3a/concat"] == 64 + 128 + 32 + 32 == 256
     # its 3x3 branch at 28x28 = 784: reduce 784*192*96 = 14,450,688; 3x3 784*96*9*128 = 86,704,128
