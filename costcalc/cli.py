@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 
 import click
 
@@ -66,6 +65,8 @@ def _write(text: str, output: str | None) -> None:
     folder = os.path.dirname(target)
     if os.path.isdir(target):
         raise UsageProblem(f"--output {output}: is a directory")
+    import tempfile
+
     try:
         fd, tmp = tempfile.mkstemp(prefix=".costcalc-", suffix=".tmp", dir=folder)
     except OSError as exc:
@@ -83,23 +84,22 @@ def _write(text: str, output: str | None) -> None:
 
 
 def _render(table, output: str | None) -> None:
-    from .report import to_rich
+    """A table: rich on a terminal; plain text (same layout, no rich import) to pipes and files."""
+    render_tables([table], output)
 
-    if output is None or output == "-":
-        from rich.console import Console
 
-        console = Console(soft_wrap=False)
-        if not console.is_terminal:
-            console = Console(width=int(os.environ.get("COLUMNS", 120)), soft_wrap=False)
-        console.print(to_rich(table))
+def render_tables(tables: list, output: str | None) -> None:
+    from .report import to_text
+
+    if (output is None or output == "-") and sys.stdout.isatty():
+        from rich.console import Console, Group
+
+        from .report import to_rich
+
+        Console(soft_wrap=False).print(Group(*[part for t in tables for part in (to_rich(t), "")]))
         return
-    import io
-
-    from rich.console import Console
-
-    buf = io.StringIO()
-    Console(file=buf, width=120, color_system=None, soft_wrap=False).print(to_rich(table))
-    _write(buf.getvalue(), output)
+    width = int(os.environ.get("COLUMNS", 120)) if output in (None, "-") else 120
+    _write("\n".join(to_text(t, width) for t in tables), output)
 
 
 # -- shared option bundles ----------------------------------------------------
@@ -154,7 +154,21 @@ def _one_config(alpha, rho, resolution):
 # -- commands -----------------------------------------------------------------
 
 
-@click.group(context_settings=CONTEXT)
+class _Commands(click.Group):
+    """Loads the `analyze` commands only when they are asked for (start-up time)."""
+
+    def list_commands(self, ctx):
+        return sorted(set(super().list_commands(ctx)) | {"analyze"})
+
+    def get_command(self, ctx, name):
+        if name == "analyze" and name not in self.commands:
+            from .cli_analyze import analyze
+
+            self.add_command(analyze)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_Commands, context_settings=CONTEXT)
 @click.version_option(package_name="costcalc", message="costcalc %(version)s")
 def cli():
     """Analytical cost model for CNNs: params, MACs, FLOPs, activations and memory access cost,
@@ -349,11 +363,6 @@ def list_(fmt, output):
         _write(rp.to_markdown(rp.list_table(entries)), output)
     else:
         _render(rp.list_table(entries), output)
-
-
-from .cli_analyze import analyze  # noqa: E402
-
-cli.add_command(analyze)
 
 
 def main(argv=None) -> int:

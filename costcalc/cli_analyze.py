@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from .cli import CONTEXT, UsageProblem, _floats, _ints, _settings, _write, output_options
+from .cli import CONTEXT, UsageProblem, _floats, _ints, _settings, _write, output_options, render_tables
 
 # -- shared pieces --------------------------------------------------------------------------
 
@@ -82,23 +82,7 @@ def emit(tables, data, records, fmt, output):
     elif fmt == "markdown":
         _write("\n".join(to_markdown(t) for t in tables), output)
     else:
-        import io
-        import os
-
-        from rich.console import Console, Group
-
-        from .report import to_rich
-
-        group = Group(*[part for t in tables for part in (to_rich(t), "")])
-        if output is None or output == "-":
-            console = Console(soft_wrap=False)
-            if not console.is_terminal:
-                console = Console(width=int(os.environ.get("COLUMNS", 120)), soft_wrap=False)
-            console.print(group)
-        else:
-            buf = io.StringIO()
-            Console(file=buf, width=120, color_system=None, soft_wrap=False).print(group)
-            _write(buf.getvalue(), output)
+        render_tables(tables, output)
 
 
 def _need(values: dict, mode: str):

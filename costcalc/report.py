@@ -8,9 +8,6 @@ rich table is drawn.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -423,6 +420,55 @@ def to_rich(table: Table):
     return Group(*parts)
 
 
+def to_text(table: Table, width: int = 120) -> str:
+    """The same table as plain text, laid out like rich's SIMPLE_HEAD box, without importing rich.
+
+    Numeric (right-aligned) columns never wrap; when the table is wider than `width`, the text
+    columns wrap, widest first. Used for output that does not go to a terminal: it is fast and
+    does not depend on the terminal.
+    """
+    import textwrap
+
+    cols = table.columns
+    rows = [[str(r.get(k, "")) for _, k, _ in cols] for r in table.rows]
+    foot = [[str(r.get(k, "")) for _, k, _ in cols] for r in table.footer]
+    widths = [max([len(h)] + [len(r[i]) for r in rows + foot]) for i, (h, _, _) in enumerate(cols)]
+    fixed = [j == "right" for _, _, j in cols]
+    budget = width - 2 - 3 * (len(cols) - 1)  # one space at each edge, three between columns
+    while sum(widths) > budget:
+        flexible = [i for i in range(len(cols)) if not fixed[i] and widths[i] > max(len(cols[i][0]), 8)]
+        if not flexible:
+            break
+        i = max(flexible, key=lambda k: widths[k])
+        widths[i] -= 1
+
+    def lines(cells: list[str]) -> list[str]:
+        wrapped = [textwrap.wrap(c, w, break_long_words=True) or [""] if not f else [c]
+                   for c, w, f in zip(cells, widths, fixed)]
+        out = []
+        for n in range(max(len(w) for w in wrapped)):
+            parts = []
+            for w, (_, _, j), piece in zip(widths, cols, wrapped):
+                text = piece[n] if n < len(piece) else ""
+                parts.append(text.rjust(w) if j == "right" else text.ljust(w))
+            out.append((" " + "   ".join(parts)).rstrip())
+        return out
+
+    total = sum(widths) + 3 * (len(cols) - 1) + 2
+    out = [table.title, *table.header, ""]
+    out += lines([h for h, _, _ in cols])
+    out.append(" " + "─" * (total - 2))
+    for r in rows:
+        out += lines(r)
+    if foot:
+        out.append("")
+        for r in foot:
+            out += lines(r)
+    out.append("")
+    out += table.notes
+    return "\n".join(line.rstrip() for line in out).rstrip("\n") + "\n"
+
+
 def print_rich(table: Table, console=None) -> None:
     if console is None:
         from rich.console import Console
@@ -448,6 +494,9 @@ def to_markdown(table: Table) -> str:
 
 
 def to_csv(records: list[dict], fields: list[str]) -> str:
+    import csv
+    import io
+
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
@@ -457,4 +506,6 @@ def to_csv(records: list[dict], fields: list[str]) -> str:
 
 
 def to_json(obj) -> str:
+    import json
+
     return json.dumps(obj, indent=2) + "\n"

@@ -8,11 +8,9 @@ file, the place in the spec and (where YAML gives it) the line.
 
 from __future__ import annotations
 
-import difflib
 import gc
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from . import expr, quantities
@@ -64,21 +62,20 @@ ROUNDINGS = ("truncate", "make_divisible", "round")
 # ---------------------------------------------------------------------------
 
 
-def bundled_dir() -> Path:
-    """The folder of bundled specs: inside the installed package, or the source tree."""
-    try:
-        from importlib.resources import files
+def bundled_dir() -> str:
+    """The folder of bundled specs: costcalc/specs when installed, else the source tree's specs/.
+    (os.path rather than pathlib: pathlib costs a few milliseconds of start-up.)"""
+    here = os.path.dirname(os.path.abspath(__file__))
+    installed = os.path.join(here, "specs")
+    return installed if os.path.isdir(installed) else os.path.join(os.path.dirname(here), "specs")
 
-        path = Path(str(files("costcalc.specs")))
-        if path.is_dir():
-            return path
-    except (ModuleNotFoundError, TypeError):
-        pass
-    return Path(__file__).resolve().parent.parent / "specs"
+
+def _stem(path: str) -> str:
+    return os.path.splitext(os.path.basename(path))[0]
 
 
 def bundled_names() -> list[str]:
-    return sorted(p.stem for p in bundled_dir().glob("*.yaml"))
+    return sorted(_stem(f) for f in os.listdir(bundled_dir()) if f.endswith(".yaml"))
 
 
 def split_ref(ref: str) -> tuple[str, str | None]:
@@ -90,17 +87,16 @@ def split_ref(ref: str) -> tuple[str, str | None]:
     return ref, None
 
 
-def resolve(ref: str) -> tuple[Path, str]:
+def resolve(ref: str) -> tuple[str, str]:
     """Return (path, shown name) for a bundled name, bundled file name or path."""
     looks_like_path = os.sep in ref or "/" in ref
     if looks_like_path or os.path.exists(ref):
-        path = Path(ref)
-        if not path.exists():
+        if not os.path.exists(ref):
             raise SpecError(ref, "", "no such file")
-        return path, ref
+        return ref, ref
     stem = ref[:-5] if ref.endswith(".yaml") else ref[:-4] if ref.endswith(".yml") else ref
-    candidate = bundled_dir() / f"{stem}.yaml"
-    if candidate.is_file():
+    candidate = os.path.join(bundled_dir(), f"{stem}.yaml")
+    if os.path.isfile(candidate):
         return candidate, f"{stem}.yaml"
     names = bundled_names()
     hint = _did_you_mean(stem, names)
@@ -109,7 +105,7 @@ def resolve(ref: str) -> tuple[Path, str]:
 
 def read_document(ref: str, limits: Limits = DEFAULT_LIMITS) -> tuple[LineDict, str]:
     path, shown = resolve(ref)
-    if path.is_dir():
+    if os.path.isdir(path):
         raise SpecError(shown, "", "is a directory, not a spec file")
     try:
         with open(path, "rb") as fh:
@@ -160,7 +156,7 @@ def describe(ref: str) -> dict:
     _check_keys(ctx, doc, TOP_KEYS, "")
     variants = doc.get("variants") or {}
     return {
-        "name": str(doc.get("name") or Path(shown).stem),
+        "name": str(doc.get("name") or _stem(shown)),
         "title": str(doc.get("title", "")),
         "description": " ".join(str(doc.get("description", "")).split()),
         "variants": {str(k): " ".join(str((v or {}).get("description", "")).split()) for k, v in variants.items()},
@@ -184,7 +180,7 @@ def build_spec(
     """
     ctx = _Ctx(shown, limits)
     _check_keys(ctx, doc, TOP_KEYS, "")
-    name = doc.get("name", Path(shown).stem)
+    name = doc.get("name", _stem(shown))
     ctx.require(isinstance(name, str) and name, doc, "name", "expected a non-empty string")
 
     # -- variants: overlay the chosen variant's keys on the top level
@@ -310,6 +306,8 @@ def _kind(value) -> str:
 
 
 def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    import difflib  # only on the error path
+
     close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 

@@ -241,3 +241,11 @@ def test_golden_analysis_tables(golden, run):
     golden("analysis_guidelines_paper.txt", run("analyze", "guidelines", "--paper-tables").out)
     golden("analysis_compression_alexnet.txt", run("analyze", "compression", "alexnet", "--huffman", "measured").out)
     golden("analysis_fire_squeezenet.txt", run("analyze", "fire", "squeezenet").out)
+
+
+def test_derived_quantities_are_all_listed_and_registered():
+    from costcalc import quantities
+
+    for name in quantities.DERIVED:
+        assert quantities.derived(name) is not None, name
+    assert set(quantities._DERIVED) == set(quantities.DERIVED)

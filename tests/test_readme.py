@@ -52,7 +52,9 @@ def test_readme_examples_are_real_output(run, request, monkeypatch):
 
 def _commands(group: click.Group, prefix: str = "") -> list[str]:
     out = []
-    for name, cmd in group.commands.items():
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        cmd = group.get_command(ctx, name)
         if isinstance(cmd, click.Group):
             out += _commands(cmd, f"{prefix}{name} ")
         else:
