@@ -121,6 +121,27 @@ def output_options(fn):
     return fn
 
 
+def limits_options(fn):
+    """--max-layers, --max-repeat, --max-depth: kept in the click context, read by _limits()."""
+
+    def keep(ctx, param, value):
+        if value is not None:
+            ctx.meta.setdefault("costcalc.limits", {})[param.name] = value
+
+    for name, what in (("max_depth", "nesting of blocks and branches (32)"), ("max_repeat", "one item's repeat count (100,000)"),
+                       ("max_layers", "layers after expansion (200,000)")):
+        fn = click.option(f"--{name.replace('_', '-')}", name, type=click.IntRange(1, 10**9), default=None,
+                          expose_value=False, callback=keep, help=f"Limit on {what}.")(fn)
+    return fn
+
+
+def _limits():
+    from .spec import DEFAULT_LIMITS, Limits
+
+    given = click.get_current_context().meta.get("costcalc.limits", {})
+    return Limits(**{**DEFAULT_LIMITS.__dict__, **given}) if given else DEFAULT_LIMITS
+
+
 def spec_options(fn):
     fn = click.option("--set", "settings", metavar="KEY=VALUE", multiple=True,
                       help="Set a spec parameter (see `costcalc list`); repeatable.")(fn)
@@ -137,7 +158,7 @@ def _conventions(flops_per_mac, nbytes):
 def _load(ref, variant, settings):
     from .spec import load_spec
 
-    return load_spec(ref, variant=variant, settings=_settings(settings))
+    return load_spec(ref, variant=variant, settings=_settings(settings), limits=_limits())
 
 
 def _one_config(alpha, rho, resolution):
@@ -188,6 +209,7 @@ def cli():
 @click.option("--depth", type=click.IntRange(1, 64), default=None,
               help="Roll rows up to this many name levels (1 = top-level blocks).")
 @spec_options
+@limits_options
 @conventions_options
 @output_options
 def report(spec, alpha, rho, resolution, depth, variant, settings, flops_per_mac, nbytes, fmt, output):
@@ -229,6 +251,7 @@ def _evaluate(evaluate, spec, alpha, resolution, rho, **kw):
 @click.option("--rho", default=None, metavar="R", help="Resolution multiplier for every spec.")
 @click.option("--resolution", default=None, metavar="PX", help="Input size in pixels for every spec.")
 @click.option("--set", "settings", metavar="KEY=VALUE", multiple=True, help="Set a parameter in every spec that has it.")
+@limits_options
 @conventions_options
 @output_options
 def compare(specs, alpha, rho, resolution, settings, flops_per_mac, nbytes, fmt, output):
@@ -247,7 +270,7 @@ def compare(specs, alpha, rho, resolution, settings, flops_per_mac, nbytes, fmt,
     given = _settings(settings)
     results = []
     for ref in specs:
-        s = load_spec(ref, settings=given, strict_settings=False)
+        s = load_spec(ref, settings=given, strict_settings=False, limits=_limits())
         results.append(_evaluate(evaluate, s, a, px, r))
     unused = [k for k in given if not any(k in res.spec.settings for res in results)]
     if unused:
@@ -271,6 +294,7 @@ def compare(specs, alpha, rho, resolution, settings, flops_per_mac, nbytes, fmt,
 @click.option("--resolution", default=None, metavar="PX,PX,...", help="Input sizes in pixels.")
 @click.option("--rho", default=None, metavar="R,R,...", help="Resolution multipliers (instead of --resolution).")
 @spec_options
+@limits_options
 @conventions_options
 @output_options
 def sweep(spec, alpha, resolution, rho, variant, settings, flops_per_mac, nbytes, fmt, output):

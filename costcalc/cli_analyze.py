@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import click
 
-from .cli import CONTEXT, UsageProblem, _floats, _ints, _settings, _write, output_options, render_tables
+from .cli import CONTEXT, UsageProblem, _floats, _ints, _limits, _settings, _write, limits_options, output_options, render_tables
 
 # -- shared pieces --------------------------------------------------------------------------
 
 
 def spec_config_options(fn):
+    fn = limits_options(fn)
     fn = click.option("--set", "settings", metavar="KEY=VALUE", multiple=True, help="Set a spec parameter.")(fn)
     fn = click.option("--variant", default=None, help="Variant of the spec (also SPEC:VARIANT).")(fn)
     fn = click.option("--resolution", default=None, metavar="PX", help="Input size in pixels.")(fn)
@@ -28,7 +29,7 @@ def _result(spec, alpha, rho, resolution, variant, settings):
 
     if rho is not None and resolution is not None:
         raise UsageProblem("give --rho or --resolution, not both")
-    s = load_spec(spec, variant=variant, settings=_settings(settings))
+    s = load_spec(spec, variant=variant, settings=_settings(settings), limits=_limits())
     a = _floats(alpha, "--alpha")[0] if alpha is not None else 1.0
     try:
         return evaluate(s, alpha=a, resolution=_ints(resolution, "--resolution")[0] if resolution else None,

@@ -35,7 +35,7 @@ from .yamlio import LineDict, LineList, parse_yaml
 
 @dataclass(frozen=True)
 class Limits:
-    max_layers: int = 1_000_000  # primitive layers after expansion
+    max_layers: int = 200_000  # primitive layers after expansion
     max_repeat: int = 100_000  # one item's repeat count
     max_depth: int = 32  # nesting of blocks and branches
     max_bytes: int = 16 * 1024 * 1024  # size of a spec file
@@ -511,12 +511,21 @@ class _Ctx:
         n = self._repeat(item, here, scope)
         name = self._name(item, bname, here, scope, used)
         for r in range(n):
+            before = len(self.layers)
             inner = {**scope, **args, "repeat_index": r}
             if r > 0 and "stride" in inner:
                 inner["stride"] = 1
             full = f"{prefix}{name}.{r + 1}" if n > 1 else f"{prefix}{name}"
             cur = self.expand(bdef.get("layers"), cur, f"{full}/", f"{here}.{bwhere}.layers", inner, depth + 1, stack + (bname,))
+            if r == 0:
+                self._project(n, len(self.layers) - before, here, item)
         return cur
+
+    def _project(self, n: int, per: int, here: str, item) -> None:
+        """Fail at once when `n` repetitions of `per` layers cannot fit the layer limit."""
+        if n > 1 and len(self.layers) + per * (n - 1) > self.limits.max_layers:
+            self.fail(f"{here}.repeat", f"{n} repetitions of {per} layers make more than {self.limits.max_layers} layers "
+                      "after expansion (limit; see --max-layers)", _line(item, "repeat"))
 
     def _layer(self, item, cur, prefix, here, scope, depth, stack, used) -> int:
         if "type" not in item:
@@ -558,6 +567,7 @@ class _Ctx:
             self.fail(f"{here}.index", f"index {attrs['index']} out of range for {attrs['sections']} sections", _line(item, "index"))
         branches = item.get("branches")
         for r in range(n):
+            before = len(self.layers)
             full = f"{prefix}{name}.{r + 1}" if n > 1 else f"{prefix}{name}"
             rattrs = dict(attrs)
             if r > 0 and "stride" in rattrs and "stride" in item:
@@ -576,6 +586,8 @@ class _Ctx:
             else:
                 inputs = (cur,)
             cur = self.add(Layer(full, ltype, inputs, rattrs, here, getattr(item, "line", None), scale, fused))
+            if r == 0:
+                self._project(n, len(self.layers) - before, here, item)
         return cur
 
 

@@ -88,9 +88,28 @@ _Loader.add_constructor("tag:yaml.org,2002:map", _mapping)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _sequence)
 
 
+MAX_NESTING = 256
+
+
+def _check_nesting(text: str, limit: int = MAX_NESTING) -> None:
+    """Walk the event stream (libyaml keeps an explicit stack: no recursion) and stop at a
+    document nested deeper than `limit`, before the recursive composer could overflow the C stack."""
+    depth = 0
+    starts = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
+    ends = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+    for event in yaml.parse(text, Loader=_Base):
+        if isinstance(event, starts):
+            depth += 1
+            if depth > limit:
+                raise _Refused(f"YAML nested more than {limit} levels deep", event.start_mark.line + 1)
+        elif isinstance(event, ends):
+            depth -= 1
+
+
 def parse_yaml(text: str, source: str):
     """Parse one YAML document; any problem is a one-line SpecError."""
     try:
+        _check_nesting(text)
         loader = _Loader(text)
         try:
             return loader.get_single_data()
