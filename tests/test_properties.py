@@ -1,0 +1,151 @@
+"""Property tests (Hypothesis): generated valid specs keep the engine's invariants, and generated
+corruptions of them always end in exit status 0 or 2 with one line on stderr, never a traceback."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+
+import numpy as np
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from costcalc.cli import main
+from costcalc.engine import QUANTITIES, evaluate
+from costcalc.spec import build_spec
+from costcalc.yamlio import parse_yaml
+
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+class _NoAliases(yaml.SafeDumper):
+    def ignore_aliases(self, data):
+        return True
+
+
+def dump(doc) -> str:
+    return yaml.dump(doc, Dumper=_NoAliases, sort_keys=False)
+
+
+# -- generated valid specs ------------------------------------------------------------------------
+
+# shape-preserving layers (stride 1, 'same' padding) and size-changing ones ('same': never below 1)
+keep_shape = st.one_of(
+    st.builds(lambda k: {"type": "dwconv", "kernel": k, "padding": "same"}, st.sampled_from([1, 3, 5])),
+    st.just({"type": "bn"}),
+    st.sampled_from([{"type": "relu"}, {"type": "relu6"}, {"type": "sigmoid"}, {"type": "identity"}]),
+)
+conv = st.builds(
+    lambda out, k, s, bias: {"type": "conv", "out": out, "kernel": k, "stride": s, "padding": "same", "bias": bias},
+    st.integers(1, 24), st.sampled_from([1, 3, [3, 1], [1, 3]]), st.sampled_from([1, 1, 2]), st.booleans(),
+)
+pool = st.builds(lambda kind, s: {"type": kind, "kernel": 3, "stride": s, "padding": "same"},
+                 st.sampled_from(["maxpool", "avgpool"]), st.sampled_from([1, 2]))
+branch = st.lists(st.one_of(keep_shape, st.builds(lambda o: {"type": "conv", "out": o, "kernel": 1}, st.integers(1, 8))),
+                  min_size=0, max_size=2)
+concat = st.builds(lambda bs: {"type": "concat", "branches": bs}, st.lists(branch, min_size=2, max_size=3))
+add = st.builds(lambda b: {"type": "add", "branches": [b, []]}, st.lists(keep_shape, min_size=1, max_size=2))
+block_use = st.builds(lambda out, n: {"block": "unit", "args": {"out": out}, "repeat": n}, st.integers(1, 16), st.integers(1, 3))
+item = st.one_of(conv, conv, pool, keep_shape, concat, add, block_use)
+
+
+@st.composite
+def specs(draw):
+    return {
+        "name": "generated",
+        "input": {"channels": draw(st.integers(1, 8)), "size": draw(st.integers(4, 40))},
+        "blocks": {"unit": {"args": {"out": None, "stride": 1},
+                            "layers": [{"type": "conv", "out": "$out", "kernel": 3, "stride": "$stride", "padding": "same"},
+                                       {"type": "bn"}, {"type": "relu"}]}},
+        "layers": draw(st.lists(item, min_size=1, max_size=12)) + [{"type": "avgpool", "global": True}],
+    }
+
+
+def build(doc):
+    return build_spec(parse_yaml(dump(doc), "generated.yaml"), "generated.yaml")
+
+
+@SETTINGS
+@given(specs())
+def test_generated_specs_keep_the_invariants(doc):
+    spec = build(doc)
+    base = doc["input"]["size"]
+    alphas, sizes = [1.0, 0.5], [base, 2 * base]
+    grid = evaluate(spec, alpha=alphas, resolution=sizes)
+    # rows sum to totals
+    for q in QUANTITIES:
+        assert np.array_equal(grid.per_layer(q).sum(axis=0), grid.total(q))
+    # params do not depend on the resolution (no fully-connected layer here)
+    params = grid.total("params")
+    assert np.all(params == params[:, :1])
+    # a concat's channels are the sum of its inputs'
+    one = evaluate(spec)
+    chans = [int(np.reshape(lr.c, -1)[0]) for lr in one.layers]
+    for i, layer in enumerate(spec.layers):
+        if layer.type == "concat":
+            inputs = [spec.input_channels if j < 0 else chans[j] for j in layer.inputs]
+            assert chans[i] == sum(inputs)
+    # the vectorised grid equals a scalar evaluation of each configuration
+    for i, a in enumerate(alphas):
+        for j, r in enumerate(sizes):
+            scalar = evaluate(spec, alpha=a, resolution=r)
+            for q in QUANTITIES:
+                assert int(scalar.total(q)[0, 0]) == int(grid.total(q)[i, j])
+
+
+# -- generated corruptions ------------------------------------------------------------------------
+
+WRONG = st.sampled_from(["x", -1, 0, 2.5, [], {}, None, True, "$ nope", "$ 1/0", 10**30])
+
+
+def run_cli(path) -> tuple[int, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["report", str(path), "--format", "json"])
+    return code, err.getvalue()
+
+
+@st.composite
+def corrupted(draw):
+    doc = copy.deepcopy(draw(specs()))  # strategies may share dicts between draws
+    layers = doc["layers"]
+    i = draw(st.integers(0, len(layers) - 1))
+    layer = layers[i]
+    action = draw(st.sampled_from(["delete", "wrong", "rename", "truncate", "top"]))
+    must_fail = True
+    if action == "delete":
+        key = draw(st.sampled_from(sorted(layer)))
+        kind = layer.get("type")
+        del layer[key]
+        must_fail = key in ("type", "block", "kernel", "args") or (key == "out" and kind == "conv")
+    elif action == "wrong":
+        key = draw(st.sampled_from(sorted(layer)))
+        layer[key] = draw(WRONG)
+        must_fail = False  # e.g. 'padding: 0' or 'repeat: 0' can be valid
+    elif action == "rename":
+        layer["type"] = draw(st.sampled_from(["convv", "Conv", "pool", "linearr", "", "relu7"]))
+        layer.pop("block", None)
+    elif action == "top":
+        doc[draw(st.sampled_from(["inputs", "layer", "blocks_", "refs"]))] = 1
+    text = dump(doc)
+    if action == "truncate":
+        text = text[: draw(st.integers(0, len(text)))]
+        must_fail = False
+    return text, must_fail
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(corrupted())
+def test_corrupted_specs_never_crash(tmp_path, case):
+    text, must_fail = case
+    path = tmp_path / "corrupt.yaml"
+    path.write_text(text, encoding="utf-8")
+    code, err = run_cli(path)
+    assert code in (0, 2), err
+    if must_fail:
+        assert code == 2
+    if code == 2:
+        assert err.count("\n") == 1 and err.startswith("error: ") and "corrupt.yaml" in err, err
+    assert "Traceback" not in err
