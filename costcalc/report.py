@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .engine import Result
-from .verify import FP32, Check, published_top1
+from .verify import FP32, Check, published_accuracy, published_top1
 
 FORMATS = ("table", "json", "csv", "markdown")
 
@@ -291,18 +291,18 @@ def sweep_table(result: Result, conv: Conventions) -> Table:
 
 
 def sweep_records(result: Result, conv: Conventions) -> list[dict]:
-    a = np.broadcast_to(result.alpha, result.shape).reshape(-1)
-    r = np.broadcast_to(result.resolution, result.shape).reshape(-1)
-    tot = {q: np.broadcast_to(result.total(q), result.shape).reshape(-1) for q in ("params", "weights", "macs", "mem_access")}
-    out = []
-    for i in range(a.size):
-        out.append({
-            "alpha": float(a[i]), "resolution": int(r[i]), "params": int(tot["params"][i]),
-            "weights": int(tot["weights"][i]), "macs": int(tot["macs"][i]),
-            "flops": _num(int(tot["macs"][i]) * conv.flops_per_mac), "mem_access": int(tot["mem_access"][i]),
-            "top1": published_top1(result.spec, float(a[i]), int(r[i])),
-        })
-    return out
+    """One record per configuration (plain Python numbers; top-1 where the spec publishes one)."""
+    a = np.broadcast_to(result.alpha, result.shape).reshape(-1).tolist()
+    r = np.broadcast_to(result.resolution, result.shape).reshape(-1).tolist()
+    tot = {q: np.broadcast_to(result.total(q), result.shape).reshape(-1).tolist()
+           for q in ("params", "weights", "macs", "mem_access")}
+    top1 = published_accuracy(result.spec)
+    fpm = conv.flops_per_mac
+    return [
+        {"alpha": ai, "resolution": ri, "params": p, "weights": w, "macs": m, "flops": _num(m * fpm),
+         "mem_access": mem, "top1": top1.get((round(ai, 9), ri)) if top1 else None}
+        for ai, ri, p, w, m, mem in zip(a, r, tot["params"], tot["weights"], tot["macs"], tot["mem_access"])
+    ]
 
 
 def verify_table(checks: list[Check]) -> Table:

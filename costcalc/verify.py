@@ -97,17 +97,20 @@ def verify(ref: str) -> list[Check]:
     return checks
 
 
-def published_top1(spec: Spec, alpha: float, resolution: int) -> float | None:
-    """The published top-1 for this spec, variant and configuration, if it carries one."""
+def published_accuracy(spec: Spec) -> dict:
+    """{(alpha, resolution): top-1} of the published figures that apply to this variant and settings."""
+    out = {}
     for acc in spec.accuracy:
         c = acc.config
         if c.get("variant", spec.variant) != spec.variant:
             continue
         if any(spec.settings.get(k) != v for k, v in (c.get("set") or {}).items()):
             continue
-        if abs(c.get("alpha", 1.0) - alpha) > 1e-9:
-            continue
         res = c.get("resolution") or round(c.get("rho", 1.0) * spec.input_size[0])
-        if res == resolution:
-            return acc.top1
-    return None
+        out.setdefault((round(float(c.get("alpha", 1.0)), 9), int(res)), acc.top1)
+    return out
+
+
+def published_top1(spec: Spec, alpha: float, resolution: int) -> float | None:
+    """The published top-1 for this spec, variant and configuration, if it carries one."""
+    return published_accuracy(spec).get((round(float(alpha), 9), int(resolution)))
