@@ -361,9 +361,10 @@ def factorise(spec, kernel, alpha, rho, resolution, variant, settings, fmt, outp
 @click.argument("spec", required=False)
 @click.option("--paper-tables", is_flag=True, help="The settings of ShuffleNet v2 Tables 1 and 2 instead of a spec.")
 @click.option("--top", type=click.IntRange(1, 100), default=3, show_default=True, help="Flag this many per guideline.")
+@click.option("--summary", is_flag=True, help="Only the table of flagged layers and blocks.")
 @spec_config_options
 @output_options
-def guidelines(spec, paper_tables, top, alpha, rho, resolution, variant, settings, fmt, output):
+def guidelines(spec, paper_tables, top, summary, alpha, rho, resolution, variant, settings, fmt, output):
     """ShuffleNet v2's guidelines G1-G4 on a spec, or the settings of its Tables 1 and 2.
 
     G1: memory access of 1x1 convs against the bound 2 sqrt(hwB) + B/hw; G2: group convs; G3:
@@ -371,7 +372,7 @@ def guidelines(spec, paper_tables, top, alpha, rho, resolution, variant, setting
 
     \b
     Example:
-      costcalc analyze guidelines shufflenet_v2
+      costcalc analyze guidelines shufflenet_v2 --summary
       costcalc analyze guidelines --paper-tables
     """
     from .analysis import guidelines as g
@@ -404,8 +405,9 @@ def guidelines(spec, paper_tables, top, alpha, rho, resolution, variant, setting
     if found["g2"]:
         tables.append(table("G2: group convolutions", found["g2"],
                             [("Layer", "name", "str"), ("g", "groups", "int"), ("c1", "c1", "int"), ("c2", "c2", "int"),
-                             ("Memory access", "mem_access", "int"), ("vs g = 1", "excess", "x")]))
-    emit(tables + [t3], found, flags, fmt, output)
+                             ("Memory access", "mem_access", "int"), ("Dense bound", "lower_bound", "float"),
+                             ("Excess", "excess", "x")]))
+    emit([t0] if summary else tables + [t3], found, flags, fmt, output)
 
 
 # -- Deep Compression -------------------------------------------------------------------------

@@ -478,8 +478,8 @@ def print_rich(table: Table, console=None) -> None:
 
 
 def to_markdown(table: Table) -> str:
-    out = [f"### {table.title}", ""]
-    out += [f"_{line}_  " for line in table.header]
+    out = [f"**{table.title}**", ""]
+    out += [f"- _{line}_" for line in table.header]
     if table.header:
         out.append("")
     heads = [h for h, _, _ in table.columns]
@@ -489,7 +489,7 @@ def to_markdown(table: Table) -> str:
         out.append("| " + " | ".join(str(row.get(key, "")).replace("|", "\\|") for _, key, _ in table.columns) + " |")
     if table.notes:
         out.append("")
-        out += [f"{line}  " for line in table.notes]
+        out += [f"- {line}" for line in table.notes]
     return "\n".join(out) + "\n"
 
 

@@ -22,7 +22,11 @@ import click
 from conftest import ROOT
 
 README = ROOT / "README.md"
-EXAMPLE = re.compile(r"(<!-- example -->\n```text\n\$ costcalc (?P<args>[^\n]*)\n)(?P<out>.*?)(```)", re.S)
+EXAMPLE = re.compile(
+    r"(<!-- example -->\n```text\n\$ costcalc (?P<args>[^\n]*)\n)(?P<out>.*?)(```)"
+    r"|(<!-- markdown: costcalc (?P<margs>[^\n]*) -->\n)(?P<mout>.*?)(<!-- end -->)",
+    re.S,
+)
 
 
 def _examples(text: str):
@@ -37,13 +41,15 @@ def test_readme_examples_are_real_output(run, request, monkeypatch):
     update = request.config.getoption("--update-golden")
     pieces, last, stale = [], 0, []
     for m in found:
-        r = run(*shlex.split(m.group("args")))
+        kind = "out" if m.group("args") is not None else "mout"
+        args = m.group("args") if kind == "out" else m.group("margs")
+        r = run(*shlex.split(args))
         out = r.out + r.err
         out = "\n".join(line.rstrip() for line in out.splitlines()).rstrip("\n") + "\n"
-        pieces.append(text[last:m.start("out")] + out)
-        last = m.end("out")
-        if out != m.group("out"):
-            stale.append(m.group("args"))
+        pieces.append(text[last:m.start(kind)] + out)
+        last = m.end(kind)
+        if out != m.group(kind):
+            stale.append(args)
     if update:
         README.write_text("".join(pieces) + text[last:], encoding="utf-8")
     else:
@@ -66,6 +72,6 @@ def test_every_command_is_documented_with_an_example():
     from costcalc.cli import cli
 
     text = README.read_text(encoding="utf-8")
-    shown = {m.group("args") for m in _examples(text)}
-    for command in [c for c in _commands(cli) if not c.startswith("analyze")]:
+    shown = {m.group("args") or m.group("margs") for m in _examples(text)}
+    for command in _commands(cli):
         assert any(args == command or args.startswith(command + " ") for args in shown), command
