@@ -83,9 +83,22 @@ def _write(text: str, output: str | None) -> None:
         raise
 
 
-def _render(table, output: str | None) -> None:
-    """A table: rich on a terminal; plain text (same layout, no rich import) to pipes and files."""
-    render_tables([table], output)
+def emit(fmt: str, output: str | None, tables, data, records, fields=None) -> None:
+    """Write one result in the chosen format. `tables`, `data` and `records` are zero-argument
+    callables (only the one the format needs is built): report.Tables for table and markdown, any
+    JSON-able object for json, a list of flat dicts for csv (columns `fields`, default: the first
+    record's keys)."""
+    from . import report as rp
+
+    if fmt == "json":
+        _write(rp.to_json(data()), output)
+    elif fmt == "csv":
+        recs = records()
+        _write(rp.to_csv(recs, fields or (list(recs[0]) if recs else ["empty"])), output)
+    elif fmt == "markdown":
+        _write("\n".join(rp.to_markdown(t) for t in tables()), output)
+    else:
+        render_tables(tables(), output)
 
 
 def render_tables(tables: list, output: str | None) -> None:
@@ -227,15 +240,9 @@ def report(spec, alpha, rho, resolution, depth, variant, settings, flops_per_mac
     s = _load(spec, variant, settings)
     res = _evaluate(evaluate, s, a, px, r)
     conv = _conventions(flops_per_mac, nbytes)
-    if fmt == "json":
-        _write(rp.to_json(rp.report_json(res, conv, depth)), output)
-    elif fmt == "csv":
-        fields = ["name", "type", "output", "layers", "params", "bn_params", "macs", "flops", "ops", "mem_access", "activations"]
-        _write(rp.to_csv(rp.report_json(res, conv, depth)["layers"], fields), output)
-    elif fmt == "markdown":
-        _write(rp.to_markdown(rp.report_table(res, conv, depth)), output)
-    else:
-        _render(rp.report_table(res, conv, depth), output)
+    emit(fmt, output, lambda: [rp.report_table(res, conv, depth)], lambda: rp.report_json(res, conv, depth),
+         lambda: rp.report_json(res, conv, depth)["layers"],
+         ["name", "type", "output", "layers", "params", "bn_params", "macs", "flops", "ops", "mem_access", "activations"])
 
 
 def _evaluate(evaluate, spec, alpha, resolution, rho, **kw):
@@ -276,16 +283,9 @@ def compare(specs, alpha, rho, resolution, settings, flops_per_mac, nbytes, fmt,
     if unused:
         raise UsageProblem(f"--set {unused[0]}: no compared spec has this parameter")
     conv = _conventions(flops_per_mac, nbytes)
-    if fmt == "json":
-        _write(rp.to_json(rp.compare_json(results, conv)), output)
-    elif fmt == "csv":
-        recs = [{"spec": o["label"], "alpha": o["config"]["alpha"], "resolution": o["config"]["resolution"][0],
-                 **o["totals"], "top1": o["top1"]} for o in rp.compare_json(results, conv)]
-        _write(rp.to_csv(recs, list(recs[0])), output)
-    elif fmt == "markdown":
-        _write(rp.to_markdown(rp.compare_table(results, conv)), output)
-    else:
-        _render(rp.compare_table(results, conv), output)
+    emit(fmt, output, lambda: [rp.compare_table(results, conv)], lambda: rp.compare_json(results, conv),
+         lambda: [{"spec": o["label"], "alpha": o["config"]["alpha"], "resolution": o["config"]["resolution"][0],
+                   **o["totals"], "top1": o["top1"]} for o in rp.compare_json(results, conv)])
 
 
 @cli.command(context_settings=CONTEXT)
@@ -317,16 +317,10 @@ def sweep(spec, alpha, resolution, rho, variant, settings, flops_per_mac, nbytes
     s = _load(spec, variant, settings)
     res = _evaluate(evaluate, s, a, px, r, per_layer=False)
     conv = _conventions(flops_per_mac, nbytes)
-    if fmt == "json":
-        _write(rp.to_json({"spec": s.name, "variant": s.variant, "flops_per_mac": conv.flops_per_mac,
-                           "configs": rp.sweep_records(res, conv)}), output)
-    elif fmt == "csv":
-        recs = rp.sweep_records(res, conv)
-        _write(rp.to_csv(recs, list(recs[0])), output)
-    elif fmt == "markdown":
-        _write(rp.to_markdown(rp.sweep_table(res, conv)), output)
-    else:
-        _render(rp.sweep_table(res, conv), output)
+    emit(fmt, output, lambda: [rp.sweep_table(res, conv)],
+         lambda: {"spec": s.name, "variant": s.variant, "flops_per_mac": conv.flops_per_mac,
+                  "configs": rp.sweep_records(res, conv)},
+         lambda: rp.sweep_records(res, conv))
 
 
 @cli.command(context_settings=CONTEXT)
@@ -351,16 +345,9 @@ def verify(ctx, specs, fmt, output):
     checks = []
     for ref in specs or bundled_names():
         checks.extend(run(ref))
-    if fmt == "json":
-        _write(rp.to_json(rp.verify_records(checks)), output)
-    elif fmt == "csv":
-        recs = rp.verify_records(checks)
-        fields = ["spec", "quantity", "layer", "config_text", "published", "computed", "delta", "tolerance", "status", "source"]
-        _write(rp.to_csv(recs, fields), output)
-    elif fmt == "markdown":
-        _write(rp.to_markdown(rp.verify_table(checks)), output)
-    else:
-        _render(rp.verify_table(checks), output)
+    emit(fmt, output, lambda: [rp.verify_table(checks)], lambda: rp.verify_records(checks),
+         lambda: rp.verify_records(checks),
+         ["spec", "quantity", "layer", "config_text", "published", "computed", "delta", "tolerance", "status", "source"])
     if any(not c.ok for c in checks):
         ctx.exit(EXIT_FAILED_VERIFY)
 
@@ -378,15 +365,10 @@ def list_(fmt, output):
     from .spec import bundled_names, describe
 
     entries = [describe(name) for name in bundled_names()]
-    if fmt == "json":
-        _write(rp.to_json(entries), output)
-    elif fmt == "csv":
-        recs = [{**e, "variants": ";".join(e["variants"]), "parameters": ";".join(f"{k}={v}" for k, v in e["parameters"].items())} for e in entries]
-        _write(rp.to_csv(recs, ["name", "title", "variants", "default_variant", "parameters", "description"]), output)
-    elif fmt == "markdown":
-        _write(rp.to_markdown(rp.list_table(entries)), output)
-    else:
-        _render(rp.list_table(entries), output)
+    emit(fmt, output, lambda: [rp.list_table(entries)], lambda: entries,
+         lambda: [{**e, "variants": ";".join(e["variants"]),
+                   "parameters": ";".join(f"{k}={v}" for k, v in e["parameters"].items())} for e in entries],
+         ["name", "title", "variants", "default_variant", "parameters", "description"])
 
 
 def main(argv=None) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from .cli import CONTEXT, UsageProblem, _floats, _ints, _limits, _settings, _write, limits_options, output_options, render_tables
+from .cli import CONTEXT, UsageProblem, _floats, _ints, _limits, _settings, limits_options, output_options
 
 # -- shared pieces --------------------------------------------------------------------------
 
@@ -72,18 +72,10 @@ def table(title, records, columns, header=(), notes=()):
 
 
 def emit(tables, data, records, fmt, output):
-    """Write the tables (table/markdown), all the data (json) or the main records (csv)."""
-    from .report import to_csv, to_json, to_markdown
+    """The analyses' tables, data and records (already built: they are cheap) in the chosen format."""
+    from .cli import emit as write
 
-    if fmt == "json":
-        _write(to_json(data), output)
-    elif fmt == "csv":
-        fields = list(records[0]) if records else ["empty"]
-        _write(to_csv(records, fields), output)
-    elif fmt == "markdown":
-        _write("\n".join(to_markdown(t) for t in tables), output)
-    else:
-        render_tables(tables, output)
+    write(fmt, output, lambda: tables, lambda: data, lambda: records)
 
 
 def _need(values: dict, mode: str):
@@ -188,8 +180,8 @@ def fire(spec, alpha, rho, resolution, variant, settings, fmt, output):
                [("Module", "name", "str"), ("In", "in", "int"), ("s1x1", "s1x1", "int"), ("e1x1", "e1x1", "int"),
                 ("e3x3", "e3x3", "int"), ("SR", "sr", "ratio"), ("pct3x3", "pct3x3", "ratio"), ("Params", "params", "int"),
                 ("Plain 3x3", "plain_params", "int"), ("MACs", "macs", "human"), ("Plain MACs", "plain_macs", "human")])
-    t2 = table("Network", [{"what": "as specified", "params": net["params"], "macs": net["macs"]},
-                           {"what": "Fire modules as plain 3x3 convs", "params": net["plain_params"], "macs": net["plain_macs"]}],
+    t2 = table("Network", [{"what": "as specified", "params": net["weights"], "macs": net["macs"]},
+                           {"what": "Fire modules as plain 3x3 convs", "params": net["standard_weights"], "macs": net["standard_macs"]}],
                [("", "what", "str"), ("Weights", "params", "int"), ("MACs", "macs", "int")])
     emit([t1, t2], {"modules": mods, "network": net}, mods, fmt, output)
 
@@ -507,25 +499,22 @@ def savings(specs, fmt, output):
       costcalc analyze savings mobilenet squeezenet shufflenet
     """
     from .analysis import convs, dws, fire
+    from .analysis.common import as_standard
     from .engine import evaluate
     from .spec import load_spec
 
     recs = []
     for ref in specs:
-        res = evaluate(load_spec(ref))
-        macs = int(res.total("macs").reshape(-1)[0])
-        weights = int(res.total("weights").reshape(-1)[0])
+        res = evaluate(load_spec(ref, limits=_limits()))
         found = [("depthwise separable", dws.pairs(res), "dws_macs", "standard_macs", "dws_weights", "standard_weights"),
                  ("Fire modules", fire.modules(res), "macs", "plain_macs", "params", "plain_params"),
                  ("grouped convs", convs.grouped_layers(res), "macs", "ungrouped_macs", "weights", "ungrouped_weights")]
-        for kind, items, m, m_std, w, w_std in found:
-            if not items:
-                continue
-            std_macs = macs - sum(i[m] for i in items) + sum(i[m_std] for i in items)
-            std_weights = weights - sum(i[w] for i in items) + sum(i[w_std] for i in items)
-            recs.append({"spec": res.spec.label, "structure": kind, "count": len(items), "macs": macs,
-                         "standard_macs": std_macs, "macs_saving": std_macs / macs, "weights": weights,
-                         "standard_weights": std_weights, "weights_saving": std_weights / weights})
+        for kind, items, *keys in found:
+            if items:
+                net = as_standard(res, items, *keys)
+                recs.append({"spec": res.spec.label, "structure": kind, **net,
+                             "macs_saving": net["standard_macs"] / net["macs"],
+                             "weights_saving": net["standard_weights"] / net["weights"]})
     if not recs:
         raise UsageProblem("none of these specs has depthwise-separable pairs, Fire modules or grouped convolutions")
     t = table("Savings of efficient structures (whole network, vs standard convolutions)", recs,

@@ -469,14 +469,6 @@ def to_text(table: Table, width: int = 120) -> str:
     return "\n".join(line.rstrip() for line in out).rstrip("\n") + "\n"
 
 
-def print_rich(table: Table, console=None) -> None:
-    if console is None:
-        from rich.console import Console
-
-        console = Console()
-    console.print(to_rich(table))
-
-
 def to_markdown(table: Table) -> str:
     out = [f"**{table.title}**", ""]
     out += [f"- _{line}_" for line in table.header]

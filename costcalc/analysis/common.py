@@ -124,3 +124,15 @@ def positive(value, what: str):
 
 def ceil_div(a: int, b: int) -> int:
     return -(-a // b)
+
+
+def as_standard(res, items: list[dict], macs_key: str, std_macs_key: str, weights_key: str, std_weights_key: str) -> dict:
+    """Network totals as specified, and with each item (a structure found by an analysis) replaced by
+    the standard convolution it stands for."""
+    macs = int(np.reshape(res.total("macs"), -1)[0])
+    weights = int(np.reshape(res.total("weights"), -1)[0])
+    std_macs = macs - sum(i[macs_key] for i in items) + sum(i[std_macs_key] for i in items)
+    std_weights = weights - sum(i[weights_key] for i in items) + sum(i[std_weights_key] for i in items)
+    return {"count": len(items), "macs": macs, "weights": weights, "standard_macs": std_macs,
+            "standard_weights": std_weights, "macs_ratio": macs / std_macs if std_macs else 1.0,
+            "weights_ratio": weights / std_weights if std_weights else 1.0}

@@ -7,7 +7,7 @@ depthwise-separable pair costs K*K*C*H*W + C*N*H*W, a ratio of 1/N + 1/K^2 (Mobi
 from __future__ import annotations
 
 from ..quantities import register
-from .common import ceil_div, common_prefix, consumers, is_pointwise, next_compute, positive, rows_of
+from .common import as_standard, ceil_div, common_prefix, consumers, is_pointwise, next_compute, positive, rows_of
 
 
 def single(c: int, n: int, k: int, h: int, w: int | None = None, stride: int = 1, bias: bool = False) -> dict:
@@ -57,13 +57,7 @@ def pairs(res) -> list[dict]:
 
 def network(res) -> dict:
     """Network totals as they are and with every depthwise-separable pair made a standard conv."""
-    ps = pairs(res)
-    macs = int(res.total("macs").reshape(-1)[0])
-    weights = int(res.total("weights").reshape(-1)[0])
-    std_macs = macs - sum(p["dws_macs"] for p in ps) + sum(p["standard_macs"] for p in ps)
-    std_weights = weights - sum(p["dws_weights"] for p in ps) + sum(p["standard_weights"] for p in ps)
-    return {"pairs": len(ps), "macs": macs, "weights": weights, "standard_macs": std_macs,
-            "standard_weights": std_weights, "macs_ratio": macs / std_macs if std_macs else 1.0}
+    return as_standard(res, pairs(res), "dws_macs", "standard_macs", "dws_weights", "standard_weights")
 
 
 def layer_type(row) -> str | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from .common import AnalysisError, common_prefix, positive, prev_compute, rows_of
+from .common import AnalysisError, as_standard, common_prefix, positive, prev_compute, rows_of
 
 
 def modules(res) -> list[dict]:
@@ -51,13 +51,8 @@ def modules(res) -> list[dict]:
 
 
 def network(res) -> dict:
-    ms = modules(res)
-    params = int(res.total("weights").reshape(-1)[0])
-    macs = int(res.total("macs").reshape(-1)[0])
-    plain_params = params - sum(m["params"] for m in ms) + sum(m["plain_params"] for m in ms)
-    plain_macs = macs - sum(m["macs"] for m in ms) + sum(m["plain_macs"] for m in ms)
-    return {"modules": len(ms), "params": params, "plain_params": plain_params, "macs": macs,
-            "plain_macs": plain_macs, "params_ratio": params / plain_params if plain_params else 1.0}
+    """Network totals as they are and with every Fire module made a plain 3x3 conv."""
+    return as_standard(res, modules(res), "macs", "plain_macs", "params", "plain_params")
 
 
 def design(base_e: int, incr_e: int, freq: int, sr: float, pct3x3: float, n: int = 8, c_in: int = 96,
