@@ -19,3 +19,10 @@ def test_specs_are_package_data():
     text = (ROOT / "pyproject.toml").read_text()
     assert '"costcalc.specs" = "specs"' in text and '"costcalc.specs" = ["*.yaml"]' in text
     assert (ROOT / "specs" / "__init__.py").exists()
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    command = 'python -m pip install ".[test]" && python -m pytest -q'
+    assert command in readme and command in ci
