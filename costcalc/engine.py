@@ -57,19 +57,6 @@ class Result:
             return self.per_layer("params") - self.per_layer("bn_params")
         return np.stack([np.broadcast_to(lr.values[quantity], self.shape) for lr in self.layers])
 
-    def at(self, *index) -> "Result":
-        """The single configuration at `index` of the grid, as a 1-configuration result."""
-        def pick(arr):
-            return np.broadcast_to(arr, self.shape)[index].reshape(1)
-
-        layers = [
-            LayerResult(lr.name, lr.type, lr.index, pick(lr.c), pick(lr.h), pick(lr.w),
-                        {q: pick(v) for q, v in lr.values.items()})
-            for lr in self.layers
-        ]
-        return Result(self.spec, pick(self.alpha), pick(self.resolution), pick(self.width), (1,),
-                      {q: pick(v) for q, v in self.totals.items()}, layers)
-
 
 def _as_1d(values, what) -> np.ndarray:
     arr = np.atleast_1d(np.asarray(values, dtype=np.float64))

@@ -15,8 +15,6 @@ import numpy as np
 from .engine import Result
 from .verify import FP32, Check, published_accuracy, published_top1
 
-FORMATS = ("table", "json", "csv", "markdown")
-
 
 @dataclass(frozen=True)
 class Conventions:

@@ -26,7 +26,7 @@ from .ir import (
     Spec,
     WidthPolicy,
 )
-from .yamlio import LineDict, LineList, parse_yaml
+from .yamlio import LineDict, parse_yaml
 
 # ---------------------------------------------------------------------------
 # Limits (generous for real networks; overridable)

@@ -8,7 +8,6 @@ import math
 import pytest
 
 import costcalc
-from conftest import render
 from costcalc.analysis import compression, convs, dws, fire, guidelines
 
 

@@ -127,7 +127,7 @@ def analyse(res, keep: float | None = None, conv_bits: int | None = None, fc_bit
         hb = hib = None
         if huffman == "measured":
             if "huffman_bits" not in entry:
-                raise SpecError(spec.source, f"analyses.compression.layers", f"no measured Huffman bits for layer {r.layer.name!r} (use --huffman entropy)")
+                raise SpecError(spec.source, "analyses.compression.layers", f"no measured Huffman bits for layer {r.layer.name!r} (use --huffman entropy)")
             hb, hib = entry["huffman_bits"], entry.get("huffman_index_bits", ib)
         elif huffman == "entropy":
             hb, hib = bits, index_entropy(d, ib)
