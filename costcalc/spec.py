@@ -121,7 +121,7 @@ def read_document(ref: str, limits: Limits = DEFAULT_LIMITS) -> tuple[LineDict, 
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise SpecError(shown, "", f"not UTF-8 text (byte {exc.start})", line) from None
-    doc = parse_yaml(text, shown)
+    doc = parse_yaml(text, shown, max_items=limits.max_layers)
     if doc is None:
         raise SpecError(shown, "", "empty spec file")
     if not isinstance(doc, dict):

@@ -1,17 +1,33 @@
-"""Reading YAML safely, keeping the line of every key and item.
+"""Reading YAML safely in one pass, keeping the line of every key and item.
 
-Aliases and anchors are refused (a spec has blocks for reuse), so an alias
-bomb is rejected as soon as the parser reaches its first alias.  Duplicate
-keys, which PyYAML would silently overwrite, are errors.
+The document is built straight from libyaml's event stream with an explicit
+stack: no recursion (so no nesting depth can overflow a stack), one pass over
+the text, and every limit checked as the events arrive, before anything large
+is built.  What a spec may contain is plain data: mappings, sequences,
+strings, booleans, null, integers of bounded size and finite floats.
+Anchors and aliases (a spec has blocks for reuse), merge keys, duplicate keys
+(which PyYAML would silently overwrite), binary, sets and other tags are
+refused with the line they stand on.  A date-like scalar stays the string
+it was written as.
 """
 
 from __future__ import annotations
+
+import math
+import re
 
 import yaml
 
 from .errors import SpecError
 
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+#: deepest nesting of mappings and sequences in one document
+MAX_NESTING = 256
+#: digits of an integer literal (2**63 has 19; a count that needs more is refused by the checks anyway)
+MAX_INT_DIGITS = 40
+#: items of one mapping or sequence (a spec at the 200,000-layer limit needs that many at most)
+MAX_ITEMS = 1_000_000
 
 
 class LineDict(dict):
@@ -41,80 +57,156 @@ class LineList(list):
 
 
 class _Refused(Exception):
-    def __init__(self, message: str, line: int):
+    def __init__(self, message: str, line: int | None):
         super().__init__(message)
         self.line = line
 
 
-class _Loader(_Base):
-    def construct_object(self, node, deep=False):
-        if node in self.constructed_objects or node in self.recursive_objects:
-            raise _Refused(
-                "YAML anchors and aliases are not supported in specs (use a block instead)",
-                node.start_mark.line + 1,
-            )
-        return super().construct_object(node, deep=deep)
+_STR = "tag:yaml.org,2002:str"
+_TAGS = {  # explicit tags a spec may use, and what they build
+    _STR: "str", "tag:yaml.org,2002:int": "int", "tag:yaml.org,2002:float": "float",
+    "tag:yaml.org,2002:bool": "bool", "tag:yaml.org,2002:null": "null",
+    "tag:yaml.org,2002:timestamp": "str",
+}
+_COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+_resolver = yaml.resolver.Resolver()
+_constructor = yaml.constructor.SafeConstructor()
+_DIGITS = re.compile(r"[0-9a-fA-F]")
 
 
-def _mapping(loader, node):
-    if any(k.tag == "tag:yaml.org,2002:merge" for k, _ in node.value):
-        raise _Refused("YAML merge keys (<<) are not supported in specs", node.start_mark.line + 1)
-    out = LineDict()
-    out.line = node.start_mark.line + 1
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        line = key_node.start_mark.line + 1
-        try:
-            hash(key)
-        except TypeError:
-            raise _Refused("a mapping key must be a plain scalar", line) from None
-        if key in out:
-            raise _Refused(f"duplicate key {key!r}", line)
-        out[key] = loader.construct_object(value_node, deep=True)
-        out.lines[key] = line
+def _scalar(event, line: int, cache: dict):
+    value = event.value
+    tag = event.tag
+    key = (value, tag, event.implicit[0])
+    hit = cache.get(key, _MISS)
+    if hit is not _MISS:
+        return hit
+    out = cache[key] = _construct(value, tag, event, line)
     return out
 
 
-def _sequence(loader, node):
-    out = LineList()
-    out.line = node.start_mark.line + 1
-    for item in node.value:
-        out.append(loader.construct_object(item, deep=True))
-        out.lines.append(item.start_mark.line + 1)
-    return out
+_MISS = object()
 
 
-_Loader.add_constructor("tag:yaml.org,2002:map", _mapping)
-_Loader.add_constructor("tag:yaml.org,2002:seq", _sequence)
+def _construct(value: str, tag, event, line: int):
+    if tag in (None, "!"):
+        tag = _resolver.resolve(yaml.ScalarNode, value, event.implicit) if event.implicit[0] else _STR
+    kind = _TAGS.get(tag)
+    if kind is None:
+        if tag == "tag:yaml.org,2002:merge":
+            raise _Refused("YAML merge keys (<<) are not supported in specs", line)
+        raise _Refused(f"YAML tag {tag!r} is not supported in specs (plain numbers, strings, lists and mappings only)", line)
+    if kind == "str":
+        return value
+    if kind == "null":
+        return None
+    node = yaml.ScalarNode(tag, value)
+    try:
+        if kind == "bool":
+            return _constructor.construct_yaml_bool(node)
+        if kind == "int":
+            if len(_DIGITS.findall(value)) > MAX_INT_DIGITS:
+                raise _Refused(f"integer with more than {MAX_INT_DIGITS} digits", line)
+            return _constructor.construct_yaml_int(node)
+        number = _constructor.construct_yaml_float(node)
+    except (ValueError, KeyError, IndexError):
+        raise _Refused(f"not a valid {kind}: {value[:40]!r}", line) from None
+    if not math.isfinite(number):
+        raise _Refused(f"infinite or NaN number {value[:40]!r} (numbers must be finite)", line)
+    return number
 
 
-MAX_NESTING = 256
+def parse_events(text: str, max_nesting: int = MAX_NESTING, max_items: int = MAX_ITEMS):
+    """Build one YAML document from the event stream; raise _Refused or yaml.YAMLError.
+
+    One loop with the placement inlined: this is the whole cost of reading a large spec."""
+    Scalar, MapStart, SeqStart = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
+    MapEnd, SeqEnd, Alias, DocStart, StreamEnd = (yaml.MappingEndEvent, yaml.SequenceEndEvent, yaml.AliasEvent,
+                                                  yaml.DocumentStartEvent, yaml.StreamEndEvent)
+    stack: list = []  # containers being filled: LineDict or LineList
+    keys: list = []  # for each container on the stack: the key waiting for its value (_NO_KEY: none)
+    top = None
+    root = _NOTHING = object()
+    documents = 0
+    cache: dict = {}  # scalars repeat (keys, types, small numbers): resolve each text once
+    loader = _Base(text)
+    try:
+        while True:
+            event = loader.get_event()
+            cls = type(event)
+            if cls is Scalar:
+                line = event.start_mark.line + 1
+                if event.anchor is not None:
+                    raise _Refused(_NO_ALIASES, line)
+                value = _scalar(event, line, cache)
+            elif cls is MapStart or cls is SeqStart:
+                line = event.start_mark.line + 1
+                if event.anchor is not None:
+                    raise _Refused(_NO_ALIASES, line)
+                if event.tag not in (None, "!") and event.tag not in _COLLECTION_TAGS:
+                    raise _Refused(f"YAML tag {event.tag!r} is not supported in specs", line)
+                if len(stack) >= max_nesting:
+                    raise _Refused(f"YAML nested more than {max_nesting} levels deep", line)
+                value = LineDict() if cls is MapStart else LineList()
+                value.line = line
+            elif cls is MapEnd or cls is SeqEnd:
+                done = stack.pop()
+                keys.pop()
+                if stack:
+                    top = stack[-1]
+                else:
+                    root, top = done, None
+                continue
+            elif cls is Alias:
+                raise _Refused(_NO_ALIASES, event.start_mark.line + 1)
+            elif cls is DocStart:
+                documents += 1
+                if documents > 1:
+                    raise _Refused("more than one YAML document (a spec is one document)", event.start_mark.line + 1)
+                continue
+            elif cls is StreamEnd:
+                break
+            else:
+                continue
+            # place the value in the container being filled
+            if top is None:
+                root = value
+            elif type(top) is LineList:
+                if len(top) >= max_items:
+                    raise _Refused(f"a list of more than {max_items} items (limit; see --max-layers)", line)
+                top.append(value)
+                top.lines.append(line)
+            else:
+                key = keys[-1]
+                if key is _NO_KEY:
+                    if type(value) is LineDict or type(value) is LineList:
+                        raise _Refused("a mapping key must be a plain scalar", line)
+                    if value in top:
+                        raise _Refused(f"duplicate key {value!r}", line)
+                    if len(top) >= max_items:
+                        raise _Refused(f"a mapping of more than {max_items} keys (limit; see --max-layers)", line)
+                    keys[-1] = value
+                    top.lines[value] = line
+                    continue  # a key is never a container: nothing to push
+                top[key] = value
+                keys[-1] = _NO_KEY
+            if cls is not Scalar:
+                stack.append(value)
+                keys.append(_NO_KEY)
+                top = value
+    finally:
+        loader.dispose()
+    return None if root is _NOTHING else root
 
 
-def _check_nesting(text: str, limit: int = MAX_NESTING) -> None:
-    """Walk the event stream (libyaml keeps an explicit stack: no recursion) and stop at a
-    document nested deeper than `limit`, before the recursive composer could overflow the C stack."""
-    depth = 0
-    starts = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
-    ends = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
-    for event in yaml.parse(text, Loader=_Base):
-        if isinstance(event, starts):
-            depth += 1
-            if depth > limit:
-                raise _Refused(f"YAML nested more than {limit} levels deep", event.start_mark.line + 1)
-        elif isinstance(event, ends):
-            depth -= 1
+_NO_KEY = object()
+_NO_ALIASES = "YAML anchors and aliases are not supported in specs (use a block instead)"
 
 
-def parse_yaml(text: str, source: str):
+def parse_yaml(text: str, source: str, max_nesting: int = MAX_NESTING, max_items: int = MAX_ITEMS):
     """Parse one YAML document; any problem is a one-line SpecError."""
     try:
-        _check_nesting(text)
-        loader = _Loader(text)
-        try:
-            return loader.get_single_data()
-        finally:
-            loader.dispose()
+        return parse_events(text, max_nesting, max_items)
     except _Refused as exc:
         raise SpecError(source, "", str(exc), exc.line) from None
     except yaml.MarkedYAMLError as exc:
@@ -124,5 +216,3 @@ def parse_yaml(text: str, source: str):
         raise SpecError(source, "", f"invalid YAML: {problem}", line) from None
     except yaml.YAMLError as exc:
         raise SpecError(source, "", f"invalid YAML: {' '.join(str(exc).split())}") from None
-    except RecursionError:
-        raise SpecError(source, "", "invalid YAML: nested too deeply") from None
