@@ -13,8 +13,9 @@ import os
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
-from . import expr, quantities
+from . import expr
 from .errors import SpecError
+from .format import UNITS, check_field, check_settings, check_spec, did_you_mean, kind_of
 from .ir import (
     COMMON_KEYS,
     LAYER_TYPES,
@@ -43,19 +44,7 @@ class Limits:
 
 DEFAULT_LIMITS = Limits()
 
-TOP_KEYS = (
-    "name", "title", "description", "paper", "input", "width", "defaults", "parameters",
-    "blocks", "layers", "variants", "default_variant", "references", "accuracy", "notes", "analyses",
-)
-VARIANT_KEYS = ("description", "parameters", "blocks", "layers", "input", "width", "defaults", "notes", "analyses")
-BLOCK_KEYS = ("args", "layers", "description")
 INSTANCE_KEYS = ("block", "name", "args", "repeat", "comment")
-REFERENCE_KEYS = (
-    "quantity", "value", "unit", "tolerance", "config", "layer", "source", "convention", "note", "expect", "options",
-)
-CONFIG_KEYS = ("alpha", "resolution", "rho", "variant", "set", "flops_per_mac")
-UNITS = {"": 1, "K": 1e3, "M": 1e6, "G": 1e9}
-ROUNDINGS = ("truncate", "make_divisible", "round")
 
 # ---------------------------------------------------------------------------
 # Finding a spec: bundled name, bundled file name, or a path
@@ -99,7 +88,7 @@ def resolve(ref: str) -> tuple[str, str]:
     if os.path.isfile(candidate):
         return candidate, f"{stem}.yaml"
     names = bundled_names()
-    hint = _did_you_mean(stem, names)
+    hint = did_you_mean(stem, names)
     raise SpecError(ref, "", f"no such file or bundled spec{hint} (bundled: {', '.join(names)})")
 
 
@@ -125,7 +114,7 @@ def read_document(ref: str, limits: Limits = DEFAULT_LIMITS) -> tuple[LineDict, 
     if doc is None:
         raise SpecError(shown, "", "empty spec file")
     if not isinstance(doc, dict):
-        raise SpecError(shown, "", f"expected a mapping at the top level, got {_kind(doc)}", getattr(doc, "line", None))
+        raise SpecError(shown, "", f"expected a mapping at the top level, got {kind_of(doc)}", getattr(doc, "line", None))
     return doc, shown
 
 
@@ -152,8 +141,7 @@ def load_spec(
 def describe(ref: str) -> dict:
     """Name, title, description, variants and parameters of a spec, without expanding it."""
     doc, shown = read_document(ref)
-    ctx = _Ctx(shown, DEFAULT_LIMITS)
-    _check_keys(ctx, doc, TOP_KEYS, "")
+    doc = check_spec(doc, shown)
     variants = doc.get("variants") or {}
     return {
         "name": str(doc.get("name") or _stem(shown)),
@@ -178,72 +166,53 @@ def build_spec(
     With ``strict_settings=False`` settings the spec does not declare are ignored
     (``compare`` applies one --set to several specs).
     """
+    doc = check_spec(doc, shown)  # every section against the one declaration (costcalc.format)
+    settings = check_settings(settings or {}, shown)
     ctx = _Ctx(shown, limits)
-    _check_keys(ctx, doc, TOP_KEYS, "")
     name = doc.get("name", _stem(shown))
-    ctx.require(isinstance(name, str) and name, doc, "name", "expected a non-empty string")
 
     # -- variants: overlay the chosen variant's keys on the top level
     variants = doc.get("variants") or {}
-    ctx.require(isinstance(variants, dict), doc, "variants", "expected a mapping of variant names")
-    variant_names = [str(k) for k in variants]
+    variant_names = list(variants)
     if variant is None and variants:
         variant = doc.get("default_variant", variant_names[0])
-        ctx.require(str(variant) in variant_names, doc, "default_variant", f"no such variant {variant!r}")
+        if variant not in variants:
+            ctx.fail("default_variant", f"no such variant {variant!r}", _line(doc, "default_variant"))
     merged = dict(doc)
     if variant is not None:
         variant = str(variant)
-        if variant not in variant_names:
+        if variant not in variants:
             known = ", ".join(variant_names) or "none"
-            raise SpecError(shown, "", f"no variant {variant!r}{_did_you_mean(variant, variant_names)} (variants: {known})")
-        vdoc = variants[_original_key(variants, variant)]
-        if vdoc is None:
-            vdoc = LineDict()
-        ctx.require(isinstance(vdoc, dict), variants, variant, "expected a mapping")
-        _check_keys(ctx, vdoc, VARIANT_KEYS, f"variants.{variant}")
-        for key, value in vdoc.items():
+            raise SpecError(shown, "", f"no variant {variant!r}{did_you_mean(variant, variant_names)} (variants: {known})")
+        for key, value in variants[variant].items():
             if key in ("parameters", "blocks", "defaults", "analyses"):
-                base = dict(doc.get(key) or {})
-                ctx.require(isinstance(value, dict), vdoc, key, "expected a mapping", f"variants.{variant}.")
-                base.update(value)
-                merged[key] = base
+                merged[key] = {**(doc.get(key) or {}), **value}
             elif key != "description":
                 merged[key] = value
 
     # -- parameters and --set
     declared = merged.get("parameters") or {}
-    ctx.require(isinstance(declared, dict), merged, "parameters", "expected a mapping")
     params = dict(declared)
-    for key, value in (settings or {}).items():
+    for key, value in settings.items():
         if key not in params and not strict_settings:
             continue
         if key not in params:
             known = ", ".join(params) or "none"
-            raise SpecError(shown, "", f"--set {key}: no such parameter{_did_you_mean(key, list(params))} (parameters: {known})")
+            raise SpecError(shown, "", f"--set {key}: no such parameter{did_you_mean(key, list(params))} (parameters: {known})")
         params[key] = value
 
     # -- input, width policy, defaults
     inp = merged.get("input")
-    ctx.require(isinstance(inp, dict), merged, "input", "expected a mapping with channels and size")
-    _check_keys(ctx, inp, ("channels", "size"), "input")
     scope = dict(params)
     channels = ctx.value(inp, "channels", "int+", "input.", scope)
     size = ctx.value(inp, "size", "pair+", "input.", scope)
-    width = _width_policy(ctx, merged.get("width"))
-    defaults = merged.get("defaults") or {}
-    ctx.require(isinstance(defaults, dict), merged, "defaults", "expected a mapping")
-    field_kinds = {k: kind for fields in LAYER_TYPES.values() for k, (kind, _) in fields.items()}
-    for key, value in defaults.items():
-        if key not in field_kinds:
-            ctx.fail(f"defaults.{key}", f"unknown layer key{_did_you_mean(str(key), list(field_kinds))}", defaults.line_of(key))
-        ctx.check_kind(value, field_kinds[key], f"defaults.{key}", defaults.line_of(key))
-    ctx.defaults = dict(defaults)
-
-    blocks = merged.get("blocks") or {}
-    ctx.require(isinstance(blocks, dict), merged, "blocks", "expected a mapping of block names")
-    ctx.blocks = blocks
+    width = merged.get("width") or {}
+    width = WidthPolicy(width.get("rounding", "truncate"), width.get("divisor", 8), width.get("min_channels", 1))
+    ctx.defaults = dict(merged.get("defaults") or {})
+    ctx.blocks = merged.get("blocks") or {}
     layers_doc = merged.get("layers")
-    ctx.require(isinstance(layers_doc, list) and layers_doc, merged, "layers", "expected a non-empty list of layers")
+    if not isinstance(layers_doc, list) or not layers_doc:
+        ctx.fail("layers", f"expected a non-empty list of layers, got {kind_of(layers_doc)}", _line(merged, "layers"))
 
     enabled = gc.isenabled()
     gc.disable()  # expansion allocates many objects and frees none: no cycles to collect
@@ -255,14 +224,11 @@ def build_spec(
     if out == -1:
         ctx.fail("layers", "the network has no layers")
 
-    refs, accs = _references(ctx, doc)
+    refs = [_reference(r, f"references[{i}]", shown) for i, r in enumerate(doc.get("references") or [])]
+    accs = [Accuracy(float(a["top1"]), a["source"], dict(a.get("config") or {})) for a in doc.get("accuracy") or []]
     if variants:  # accuracy figures without a variant are the default variant's
         first = str(doc.get("default_variant", variant_names[0]))
         accs = [a if "variant" in a.config else Accuracy(a.top1, a.source, {**a.config, "variant": first}) for a in accs]
-    analyses = merged.get("analyses") or {}
-    ctx.require(isinstance(analyses, dict), merged, "analyses", "expected a mapping (read by costcalc.analysis)")
-    notes = doc.get("notes") or []
-    ctx.require(isinstance(notes, list), doc, "notes", "expected a list of strings")
     return Spec(
         name=name,
         title=str(doc.get("title", name)),
@@ -273,50 +239,44 @@ def build_spec(
         layers=tuple(ctx.layers),
         width=width,
         variant=variant,
-        variants={str(k): " ".join(str((v or {}).get("description", "")).split()) for k, v in variants.items()},
+        variants={k: " ".join(str((v or {}).get("description", "")).split()) for k, v in variants.items()},
         settings={k: params[k] for k in declared} if declared else {},
         parameters=dict(declared),
         references=tuple(refs),
         accuracy=tuple(accs),
         paper=str(doc.get("paper", "")),
-        notes=tuple(" ".join(str(n).split()) for n in notes),
-        analyses=analyses,
+        notes=tuple(" ".join(str(n).split()) for n in doc.get("notes") or []),
+        analyses=merged.get("analyses") or {},
+    )
+
+
+def _reference(ref: Mapping, where: str, src: str) -> Reference:
+    """A checked `references` item as a Reference, in base units."""
+    if ref.get("expect") == "deviates" and not ref.get("note"):
+        raise SpecError(src, f"{where}.note", "a reference that deviates needs a note explaining why", getattr(ref, "line", None))
+    layer = ref.get("layer")
+    if isinstance(layer, list):
+        layer = ", ".join(layer)
+    mult = UNITS[ref.get("unit", "")]
+    return Reference(
+        quantity=ref["quantity"],
+        value=ref["value"] * mult,
+        tolerance=ref.get("tolerance", 0) * mult,
+        source=" ".join(ref["source"].split()),
+        config=dict(ref.get("config") or {}),
+        layer=layer,
+        convention=" ".join(ref.get("convention", "").split()),
+        note=" ".join(ref.get("note", "").split()),
+        expect=ref.get("expect", "match"),
+        unit=ref.get("unit", ""),
+        options=dict(ref.get("options") or {}),
+        where=where,
     )
 
 
 # ---------------------------------------------------------------------------
 # The expansion context
 # ---------------------------------------------------------------------------
-
-
-def _kind(value) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return f"{str(value).lower()}"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return repr(value) if len(value) < 40 else repr(value[:37] + "...")
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return type(value).__name__
-
-
-def _did_you_mean(word: str, choices: Iterable[str]) -> str:
-    import difflib  # only on the error path
-
-    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def _original_key(mapping: dict, text: str):
-    for key in mapping:
-        if str(key) == text:
-            return key
-    return text
 
 
 def _line(container, key) -> int | None:
@@ -329,7 +289,7 @@ def _check_keys(ctx: "_Ctx", mapping: dict, allowed: Iterable[str], where: str) 
     for key in mapping:
         if key not in allowed:
             place = f"{where}.{key}" if where else str(key)
-            ctx.fail(place, f"unknown key{_did_you_mean(str(key), allowed)}", _line(mapping, key))
+            ctx.fail(place, f"unknown key{did_you_mean(str(key), allowed)}", _line(mapping, key))
 
 
 class _Ctx:
@@ -343,10 +303,6 @@ class _Ctx:
     # -- errors ---------------------------------------------------------------
     def fail(self, where: str, message: str, line: int | None = None):
         raise SpecError(self.source, where, message, line)
-
-    def require(self, ok, container, key, message, prefix=""):
-        if not ok:
-            self.fail(f"{prefix}{key}", f"{message}, got {_kind(container.get(key) if isinstance(container, dict) else None)}", _line(container, key))
 
     # -- values ---------------------------------------------------------------
     def resolve(self, value, scope, where, line):
@@ -366,59 +322,7 @@ class _Ctx:
         return self.check_kind(value, kind, where, line)
 
     def check_kind(self, value, kind, where, line):
-        def integral(v):
-            if isinstance(v, bool):
-                return None
-            if isinstance(v, int):
-                return v
-            if isinstance(v, float) and v.is_integer() and abs(v) < 2**62:
-                return int(v)
-            return None
-
-        if kind in ("int+", "int0", "channels"):
-            iv = integral(value)
-            lo = 0 if kind == "int0" else 1
-            if iv is None or iv < lo:
-                what = "a non-negative integer" if kind == "int0" else "a positive integer"
-                self.fail(where, f"expected {what}, got {_kind(value)}", line)
-            if iv >= 2**62:
-                self.fail(where, f"value {iv} is too large", line)
-            return iv
-        if kind == "pair+" or kind == "pair0":
-            lo = 1 if kind == "pair+" else 0
-            items = value if isinstance(value, list) else [value, value]
-            what = "a positive integer" if lo else "a non-negative integer"
-            if len(items) != 2:
-                self.fail(where, f"expected {what} or a list of two, got a list of {len(items)}", line)
-            out = []
-            for item in items:
-                iv = integral(item)
-                if iv is None or iv < lo:
-                    self.fail(where, f"expected {what} or a list of two, got {_kind(value)}", line)
-                if iv >= 2**62:
-                    self.fail(where, f"value {iv} is too large", line)
-                out.append(iv)
-            return tuple(out)
-        if kind == "padding":
-            if value in ("same", "valid"):
-                return value
-            try:
-                return self.check_kind(value, "pair0", where, line)
-            except SpecError:
-                self.fail(where, f"expected 'same', 'valid', a non-negative integer or a list of two, got {_kind(value)}", line)
-        if kind == "bool":
-            if not isinstance(value, bool):
-                self.fail(where, f"expected true or false, got {_kind(value)}", line)
-            return value
-        if kind == "fraction":
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-                self.fail(where, f"expected a number from 0 to below 1, got {_kind(value)}", line)
-            return float(value)
-        if kind == "str":
-            if not isinstance(value, str):
-                self.fail(where, f"expected a string, got {_kind(value)}", line)
-            return value
-        raise AssertionError(kind)
+        return check_field(value, kind, self.source, where, line)
 
     # -- expansion ------------------------------------------------------------
     def add(self, layer: Layer) -> int:
@@ -432,14 +336,14 @@ class _Ctx:
         if depth > self.limits.max_depth:
             self.fail(where, f"blocks and branches nested more than {self.limits.max_depth} deep")
         if not isinstance(items, list):
-            self.fail(where, f"expected a list of layers, got {_kind(items)}", getattr(items, "line", None))
+            self.fail(where, f"expected a list of layers, got {kind_of(items)}", getattr(items, "line", None))
         used: dict[str, int] = {}
         cur = inp
         for i, item in enumerate(items):
             here = f"{where}[{i}]"
             line = _line(items, i)
             if not isinstance(item, dict):
-                self.fail(here, f"expected a layer (a mapping), got {_kind(item)}", line)
+                self.fail(here, f"expected a layer (a mapping), got {kind_of(item)}", line)
             if "block" in item:
                 cur = self._instance(item, cur, prefix, here, scope, depth, stack, used)
             else:
@@ -452,7 +356,7 @@ class _Ctx:
             if isinstance(name, (int, float)) and not isinstance(name, bool):
                 name = str(name)
             if not isinstance(name, str) or not name or "/" in name:
-                self.fail(f"{here}.name", f"expected a name without '/', got {_kind(name)}", _line(item, "name"))
+                self.fail(f"{here}.name", f"expected a name without '/', got {kind_of(name)}", _line(item, "name"))
             if name in used:
                 self.fail(f"{here}.name", f"duplicate layer name {name!r} (also {used[name]})", _line(item, "name"))
             used[name] = here
@@ -482,24 +386,19 @@ class _Ctx:
         bname = self.resolve(item["block"], scope, f"{here}.block", _line(item, "block"))
         if not isinstance(bname, str) or bname not in self.blocks:
             known = ", ".join(map(str, self.blocks)) or "none defined"
-            self.fail(f"{here}.block", f"unknown block {_kind(bname)}{_did_you_mean(str(bname), self.blocks)} (blocks: {known})", _line(item, "block"))
+            self.fail(f"{here}.block", f"unknown block {kind_of(bname)}{did_you_mean(str(bname), self.blocks)} (blocks: {known})", _line(item, "block"))
         if bname in stack:
             cycle = " -> ".join(stack[stack.index(bname):] + (bname,))
             self.fail(f"{here}.block", f"block {bname!r} uses itself: {cycle}", _line(item, "block"))
         bdef = self.blocks[bname]
         bwhere = f"blocks.{bname}"
-        if not isinstance(bdef, dict):
-            self.fail(bwhere, f"expected a mapping with args and layers, got {_kind(bdef)}", _line(self.blocks, bname))
-        _check_keys(self, bdef, BLOCK_KEYS, bwhere)
         declared = bdef.get("args") or {}
-        if not isinstance(declared, dict):
-            self.fail(f"{bwhere}.args", f"expected a mapping of argument defaults, got {_kind(declared)}", _line(bdef, "args"))
         given = item.get("args") or {}
         if not isinstance(given, dict):
-            self.fail(f"{here}.args", f"expected a mapping, got {_kind(given)}", _line(item, "args"))
+            self.fail(f"{here}.args", f"expected a mapping, got {kind_of(given)}", _line(item, "args"))
         for key in given:
             if key not in declared:
-                self.fail(f"{here}.args.{key}", f"block {bname!r} has no argument {key!r}{_did_you_mean(str(key), declared)}", _line(given, key))
+                self.fail(f"{here}.args.{key}", f"block {bname!r} has no argument {key!r}{did_you_mean(str(key), declared)}", _line(given, key))
         args = {}
         for key, default in declared.items():
             if key in given:
@@ -532,7 +431,7 @@ class _Ctx:
             self.fail(here, "missing 'type' (or 'block')", getattr(item, "line", None))
         ltype = self.resolve(item["type"], scope, f"{here}.type", _line(item, "type"))
         if not isinstance(ltype, str) or ltype not in LAYER_TYPES:
-            self.fail(f"{here}.type", f"unknown layer type {_kind(ltype)}{_did_you_mean(str(ltype), LAYER_TYPES)}", _line(item, "type"))
+            self.fail(f"{here}.type", f"unknown layer type {kind_of(ltype)}{did_you_mean(str(ltype), LAYER_TYPES)}", _line(item, "type"))
         fields = LAYER_TYPES[ltype]
         allowed = COMMON_KEYS + tuple(fields) + (("branches",) if ltype in MERGE_TYPES else ())
         _check_keys(self, item, allowed, here)
@@ -542,7 +441,7 @@ class _Ctx:
         if "scale" in item:
             s = self.resolve(item["scale"], scope, f"{here}.scale", _line(item, "scale"))
             if s not in (True, False, "up"):
-                self.fail(f"{here}.scale", f"expected true, false or 'up', got {_kind(s)}", _line(item, "scale"))
+                self.fail(f"{here}.scale", f"expected true, false or 'up', got {kind_of(s)}", _line(item, "scale"))
             scale = {True: "yes", False: "no"}.get(s, s)
         fused = False
         if "fused" in item:
@@ -574,7 +473,7 @@ class _Ctx:
                 rattrs["stride"] = (1, 1)
             if branches is not None:
                 if not isinstance(branches, list) or len(branches) < 1:
-                    self.fail(f"{here}.branches", f"expected a list of branches (each a list of layers), got {_kind(branches)}", _line(item, "branches"))
+                    self.fail(f"{here}.branches", f"expected a list of branches (each a list of layers), got {kind_of(branches)}", _line(item, "branches"))
                 ends = []
                 for j, branch in enumerate(branches):
                     bw = f"{here}.branches[{j}]"
@@ -589,119 +488,3 @@ class _Ctx:
             if r == 0:
                 self._project(n, len(self.layers) - before, here, item)
         return cur
-
-
-def _width_policy(ctx: _Ctx, doc) -> WidthPolicy:
-    if doc is None:
-        return WidthPolicy()
-    if not isinstance(doc, dict):
-        ctx.fail("width", f"expected a mapping (rounding, divisor, min_channels), got {_kind(doc)}")
-    _check_keys(ctx, doc, ("rounding", "divisor", "min_channels"), "width")
-    rounding = doc.get("rounding", "truncate")
-    if rounding not in ROUNDINGS:
-        ctx.fail("width.rounding", f"expected one of {', '.join(ROUNDINGS)}, got {_kind(rounding)}", _line(doc, "rounding"))
-    divisor = ctx.value(doc, "divisor", "int+", "width.", {}) if "divisor" in doc else 8
-    min_ch = ctx.value(doc, "min_channels", "int+", "width.", {}) if "min_channels" in doc else 1
-    return WidthPolicy(rounding, divisor, min_ch)
-
-
-def _number(ctx, mapping, key, where):
-    value = mapping.get(key)
-    if isinstance(value, str):
-        try:
-            value = float(value.replace("_", ""))
-        except ValueError:
-            pass
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-        ctx.fail(f"{where}.{key}", f"expected a number, got {_kind(mapping.get(key))}", _line(mapping, key))
-    return value
-
-
-def _config(ctx, ref, where) -> dict:
-    config = ref.get("config") or {}
-    if not isinstance(config, dict):
-        ctx.fail(f"{where}.config", f"expected a mapping, got {_kind(config)}", _line(ref, "config"))
-    _check_keys(ctx, config, CONFIG_KEYS, f"{where}.config")
-    out = dict(config)
-    for key in ("alpha", "rho"):
-        if key in out:
-            v = _number(ctx, config, key, f"{where}.config")
-            if v <= 0:
-                ctx.fail(f"{where}.config.{key}", f"expected a positive number, got {v}", _line(config, key))
-    if "resolution" in out:
-        out["resolution"] = ctx.check_kind(out["resolution"], "int+", f"{where}.config.resolution", _line(config, "resolution"))
-    if "variant" in out:
-        out["variant"] = str(out["variant"])
-    if "set" in out and not isinstance(out["set"], dict):
-        ctx.fail(f"{where}.config.set", f"expected a mapping, got {_kind(out['set'])}", _line(config, "set"))
-    return out
-
-
-def _references(ctx: _Ctx, doc) -> tuple[list[Reference], list[Accuracy]]:
-    refs, accs = [], []
-    items = doc.get("references") or []
-    if not isinstance(items, list):
-        ctx.fail("references", f"expected a list, got {_kind(items)}", _line(doc, "references"))
-    for i, ref in enumerate(items):
-        where = f"references[{i}]"
-        if not isinstance(ref, dict):
-            ctx.fail(where, f"expected a mapping, got {_kind(ref)}", _line(items, i))
-        _check_keys(ctx, ref, REFERENCE_KEYS, where)
-        for key in ("quantity", "value", "source"):
-            if key not in ref:
-                ctx.fail(f"{where}.{key}", "missing", getattr(ref, "line", None))
-        quantity = ref["quantity"]
-        known = quantities.known()
-        if quantity not in known:
-            ctx.fail(f"{where}.quantity", f"unknown quantity {_kind(quantity)}{_did_you_mean(str(quantity), known)} (known: {', '.join(known)})", _line(ref, "quantity"))
-        options = ref.get("options") or {}
-        if not isinstance(options, dict):
-            ctx.fail(f"{where}.options", f"expected a mapping, got {_kind(options)}", _line(ref, "options"))
-        unit = ref.get("unit", "")
-        if unit not in UNITS:
-            ctx.fail(f"{where}.unit", f"expected one of {', '.join(repr(u) for u in UNITS)}, got {_kind(unit)}", _line(ref, "unit"))
-        value = _number(ctx, ref, "value", where)
-        tol = _number(ctx, ref, "tolerance", where) if "tolerance" in ref else 0
-        if tol < 0:
-            ctx.fail(f"{where}.tolerance", f"expected a non-negative number, got {tol}", _line(ref, "tolerance"))
-        expect = ref.get("expect", "match")
-        if expect not in ("match", "deviates"):
-            ctx.fail(f"{where}.expect", f"expected 'match' or 'deviates', got {_kind(expect)}", _line(ref, "expect"))
-        if expect == "deviates" and not ref.get("note"):
-            ctx.fail(f"{where}.note", "a reference that deviates needs a note explaining why", getattr(ref, "line", None))
-        layer = ref.get("layer")
-        if isinstance(layer, list) and layer and all(isinstance(x, str) for x in layer):
-            layer = ", ".join(layer)
-        elif layer is not None and not isinstance(layer, str):
-            ctx.fail(f"{where}.layer", f"expected a layer name or a list of names, got {_kind(layer)}", _line(ref, "layer"))
-        for key in ("source", "convention", "note"):
-            if key in ref and not isinstance(ref[key], str):
-                ctx.fail(f"{where}.{key}", f"expected a string, got {_kind(ref[key])}", _line(ref, key))
-        mult = UNITS[unit]
-        refs.append(Reference(
-            quantity=quantity,
-            value=value * mult,
-            tolerance=tol * mult,
-            source=" ".join(ref["source"].split()),
-            config=_config(ctx, ref, where),
-            layer=layer,
-            convention=" ".join(str(ref.get("convention", "")).split()),
-            note=" ".join(str(ref.get("note", "")).split()),
-            expect=expect,
-            unit=unit,
-            options=dict(options),
-            where=where,
-        ))
-    items = doc.get("accuracy") or []
-    if not isinstance(items, list):
-        ctx.fail("accuracy", f"expected a list, got {_kind(items)}", _line(doc, "accuracy"))
-    for i, acc in enumerate(items):
-        where = f"accuracy[{i}]"
-        if not isinstance(acc, dict):
-            ctx.fail(where, f"expected a mapping, got {_kind(acc)}", _line(items, i))
-        _check_keys(ctx, acc, ("top1", "config", "source"), where)
-        top1 = _number(ctx, acc, "top1", where)
-        if "source" not in acc or not isinstance(acc["source"], str):
-            ctx.fail(f"{where}.source", "missing", getattr(acc, "line", None))
-        accs.append(Accuracy(top1=float(top1), source=acc["source"], config=_config(ctx, acc, where)))
-    return refs, accs

@@ -74,6 +74,10 @@ _constructor = yaml.constructor.SafeConstructor()
 _DIGITS = re.compile(r"[0-9a-fA-F]")
 
 
+def _short(tag: str) -> str:
+    return tag.replace("tag:yaml.org,2002:", "!!")[:60]
+
+
 def _scalar(event, line: int, cache: dict):
     value = event.value
     tag = event.tag
@@ -95,7 +99,7 @@ def _construct(value: str, tag, event, line: int):
     if kind is None:
         if tag == "tag:yaml.org,2002:merge":
             raise _Refused("YAML merge keys (<<) are not supported in specs", line)
-        raise _Refused(f"YAML tag {tag!r} is not supported in specs (plain numbers, strings, lists and mappings only)", line)
+        raise _Refused(f"YAML tag {_short(tag)} is not supported in specs (plain numbers, strings, lists and mappings only)", line)
     if kind == "str":
         return value
     if kind == "null":
@@ -144,7 +148,7 @@ def parse_events(text: str, max_nesting: int = MAX_NESTING, max_items: int = MAX
                 if event.anchor is not None:
                     raise _Refused(_NO_ALIASES, line)
                 if event.tag not in (None, "!") and event.tag not in _COLLECTION_TAGS:
-                    raise _Refused(f"YAML tag {event.tag!r} is not supported in specs", line)
+                    raise _Refused(f"YAML tag {_short(event.tag)} is not supported in specs", line)
                 if len(stack) >= max_nesting:
                     raise _Refused(f"YAML nested more than {max_nesting} levels deep", line)
                 value = LineDict() if cls is MapStart else LineList()

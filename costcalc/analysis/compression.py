@@ -57,27 +57,8 @@ def index_entropy(d: float, index_bits: int) -> float:
 
 
 def _config(spec) -> dict:
-    cfg = (spec.analyses or {}).get("compression") or {}
-    if not isinstance(cfg, dict):
-        raise SpecError(spec.source, "analyses.compression", "expected a mapping (index_bits, layers, source)")
-    for key in cfg:
-        if key not in ("index_bits", "layers", "source", "conv_bits", "fc_bits"):
-            raise SpecError(spec.source, f"analyses.compression.{key}", "unknown key")
-    layers = cfg.get("layers") or {}
-    if not isinstance(layers, dict):
-        raise SpecError(spec.source, "analyses.compression.layers", "expected a mapping of layer names")
-    for name, entry in layers.items():
-        where = f"analyses.compression.layers.{name}"
-        if not isinstance(entry, dict):
-            raise SpecError(spec.source, where, "expected a mapping (keep, bits, ...)")
-        for key, value in entry.items():
-            if key not in LAYER_KEYS:
-                raise SpecError(spec.source, f"{where}.{key}", "unknown key")
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                raise SpecError(spec.source, f"{where}.{key}", f"expected a positive number, got {value!r}")
-            if key == "keep" and value > 1:
-                raise SpecError(spec.source, f"{where}.keep", f"expected a fraction up to 1, got {value}")
-    return cfg
+    """The spec's `analyses.compression` section, already checked by costcalc.format."""
+    return (spec.analyses or {}).get("compression") or {}
 
 
 def _check(keep, conv_bits, fc_bits, index_bits, huffman, fillers="random"):

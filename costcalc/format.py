@@ -1,0 +1,529 @@
+"""The spec format, declared once as plain data, and the one validator that reads it.
+
+Every section of a spec (parameters, variants, references, accuracy,
+analyses, ...) is a :class:`Kind` here with its type, range and default;
+:func:`check_spec` checks a parsed document against :data:`SPEC` before
+anything is built or computed, and every problem is a one-line
+:class:`SpecError` naming the file, the place and the line.  Layer items are
+declared in :data:`costcalc.ir.LAYER_TYPES` and checked with the same field
+kinds (:func:`check_field`) as the loader expands them, since their values may
+be ``$`` expressions that only the expansion can resolve.
+
+The bounds are stated here and in the README ("errors and limits"):
+width multipliers up to :data:`MAX_ALPHA`, input sizes up to
+:data:`MAX_PIXELS`, integers below 2**62, plain data nested at most
+:data:`MAX_PLAIN_DEPTH` deep.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Mapping
+
+from .errors import SpecError
+
+MAX_ALPHA = 1000.0  # width multiplier
+MAX_RHO = 1000.0  # resolution multiplier
+MAX_PIXELS = 1_000_000  # input height or width
+MAX_FLOPS_PER_MAC = 1000.0
+MAX_INT = 2**62  # any integer a spec gives (counts are checked against int64 as they are computed)
+MAX_PLAIN_DEPTH = 8  # lists and mappings inside a parameter value
+MAX_STRING = 100_000  # characters of one string
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def kind_of(value) -> str:
+    """How a value is shown in a message: short and safe."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"{str(value).lower()}"
+    if isinstance(value, int):
+        text = repr(value) if abs(value) < 10**30 else f"an integer of {len(str(abs(value)))} digits"
+        return text
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, str):
+        return repr(value) if len(value) < 40 else repr(value[:37] + "...")
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return f"a {type(value).__name__}"
+
+
+def line_of(container, key) -> int | None:
+    getter = getattr(container, "line_of", None)
+    return getter(key) if getter else None
+
+
+def _join(where: str, key) -> str:
+    return f"{where}.{key}" if where else str(key)
+
+
+class Kind:
+    """One kind of value: `check` returns the value (normalised) or raises SpecError."""
+
+    what = "a value"
+
+    def check(self, value, src: str, where: str, line):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def fail(self, value, src, where, line, what=None):
+        raise SpecError(src, where, f"expected {what or self.what}, got {kind_of(value)}", line)
+
+
+class Str(Kind):
+    def __init__(self, nonempty: bool = False):
+        self.nonempty = nonempty
+        self.what = "a non-empty string" if nonempty else "a string"
+
+    def check(self, value, src, where, line):
+        if not isinstance(value, str) or (self.nonempty and not value.strip()):
+            self.fail(value, src, where, line)
+        if len(value) > MAX_STRING:
+            raise SpecError(src, where, f"a string longer than {MAX_STRING} characters", line)
+        return value
+
+
+class Name(Kind):
+    """A name written as a string (a number is taken as its text: variant ``1.1``)."""
+
+    what = "a name"
+
+    def __init__(self, identifier: bool = False):
+        self.identifier = identifier
+        if identifier:
+            self.what = "a name of letters, digits and _ (usable in expressions)"
+
+    def check(self, value, src, where, line):
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and not self.identifier:
+            value = str(value)
+        if not isinstance(value, str) or not value or len(value) > 200:
+            self.fail(value, src, where, line)
+        if self.identifier and not _IDENT.match(value):
+            self.fail(value, src, where, line)
+        return value
+
+
+class Bool(Kind):
+    what = "true or false"
+
+    def check(self, value, src, where, line):
+        if not isinstance(value, bool):
+            self.fail(value, src, where, line)
+        return value
+
+
+class Num(Kind):
+    """A finite number within [lo, hi] (or (lo, hi] with `lo_open`)."""
+
+    def __init__(self, lo: float = 0.0, hi: float = 1e300, lo_open: bool = False):
+        self.lo, self.hi, self.lo_open = lo, hi, lo_open
+        self.what = f"a number above {lo:g} and at most {hi:g}" if lo_open else f"a number from {lo:g} to {hi:g}"
+
+    def check(self, value, src, where, line):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.fail(value, src, where, line)
+        if isinstance(value, int) and abs(value) > MAX_INT:
+            self.fail(value, src, where, line)
+        v = float(value)
+        if not math.isfinite(v) or v < self.lo or v > self.hi or (self.lo_open and v == self.lo):
+            self.fail(value, src, where, line)
+        return value
+
+
+class Int(Kind):
+    def __init__(self, lo: int = 0, hi: int = MAX_INT):
+        self.lo, self.hi = lo, hi
+        self.what = f"an integer from {lo:,} to {hi:,}"
+
+    def check(self, value, src, where, line):
+        if isinstance(value, float) and value.is_integer() and abs(value) < MAX_INT:
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or not self.lo <= value <= self.hi:
+            self.fail(value, src, where, line)
+        return value
+
+
+class Enum(Kind):
+    def __init__(self, *values):
+        self.values = values
+        self.what = "one of " + ", ".join(repr(v) for v in values)
+
+    def check(self, value, src, where, line):
+        if isinstance(value, bool) or not any(value == v and type(value) is type(v) for v in self.values):
+            hint = did_you_mean(value, [v for v in self.values if isinstance(v, str)]) if isinstance(value, str) else ""
+            raise SpecError(src, where, f"expected {self.what}, got {kind_of(value)}{hint}", line)
+        return value
+
+
+class OneOf(Kind):
+    def __init__(self, *kinds: Kind):
+        self.kinds = kinds
+        self.what = " or ".join(k.what for k in kinds)
+
+    def check(self, value, src, where, line):
+        for k in self.kinds:
+            try:
+                return k.check(value, src, where, line)
+            except SpecError:
+                continue
+        self.fail(value, src, where, line)
+
+
+class Expr(Kind):
+    """A ``$`` expression (checked once resolved, by the loader) or a value of `kind`."""
+
+    def __init__(self, kind: Kind):
+        self.kind = kind
+        self.what = f"{kind.what} or a $ expression"
+
+    def check(self, value, src, where, line):
+        if isinstance(value, str) and value.startswith("$"):
+            return value
+        return self.kind.check(value, src, where, line)
+
+
+class Plain(Kind):
+    """Plain data: strings, booleans, null, bounded integers, finite floats, and lists or mappings
+    of them nested at most MAX_PLAIN_DEPTH deep (parameter values, block arguments, --set)."""
+
+    what = "plain data (numbers, strings, true/false, lists or mappings of them)"
+
+    def check(self, value, src, where, line, depth: int = 0):
+        if value is None or isinstance(value, (bool, str)):
+            if isinstance(value, str) and len(value) > MAX_STRING:
+                raise SpecError(src, where, f"a string longer than {MAX_STRING} characters", line)
+            return value
+        if isinstance(value, int):
+            if abs(value) >= MAX_INT:
+                raise SpecError(src, where, f"integer {kind_of(value)} out of range (at most 2**62)", line)
+            return value
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                raise SpecError(src, where, f"expected a finite number, got {value!r}", line)
+            return value
+        if depth >= MAX_PLAIN_DEPTH and isinstance(value, (list, tuple, dict)):
+            raise SpecError(src, where, f"nested more than {MAX_PLAIN_DEPTH} levels deep", line)
+        if isinstance(value, (list, tuple)):
+            return [self.check(v, src, f"{where}[{i}]", line_of(value, i) or line, depth + 1) for i, v in enumerate(value)]
+        if isinstance(value, dict):
+            out = {}
+            for k, v in value.items():
+                if isinstance(k, bool) or not isinstance(k, (str, int, float)):
+                    raise SpecError(src, where, f"a key must be a string or a number, got {kind_of(k)}", line)
+                out[k] = self.check(v, src, _join(where, k), line_of(value, k) or line, depth + 1)
+            return out
+        self.fail(value, src, where, line)
+
+
+class List(Kind):
+    def __init__(self, items: Kind, nonempty: bool = False):
+        self.items, self.nonempty = items, nonempty
+        self.what = "a non-empty list" if nonempty else "a list"
+
+    def check(self, value, src, where, line):
+        if value is None and not self.nonempty:
+            return []
+        if not isinstance(value, list) or (self.nonempty and not value):
+            self.fail(value, src, where, line)
+        return [self.items.check(v, src, f"{where}[{i}]", line_of(value, i) or line) for i, v in enumerate(value)]
+
+
+class Dict(Kind):
+    """A mapping of names (checked by `keys`) to values of one kind."""
+
+    what = "a mapping"
+
+    def __init__(self, values: Kind, keys: Kind | None = None):
+        self.values, self.keys = values, keys or Name()
+
+    def check(self, value, src, where, line):
+        if value is None:
+            return _like(value, {})
+        if not isinstance(value, dict):
+            self.fail(value, src, where, line)
+        out = _like(value, {})
+        for k, v in value.items():
+            kline = line_of(value, k) or line
+            name = self.keys.check(k, src, _join(where, k), kline)
+            out[name] = self.values.check(v, src, _join(where, name), kline)
+            _keep_line(out, name, kline)
+        return out
+
+
+class Map(Kind):
+    """A mapping with named fields: unknown keys are errors (with a 'did you mean')."""
+
+    def __init__(self, fields: Mapping[str, Kind], required: tuple = (), what: str = "a mapping"):
+        self.fields, self.required, self.what = dict(fields), tuple(required), what
+
+    def check(self, value, src, where, line):
+        if value is None and not self.required:
+            return _like(value, {})
+        if not isinstance(value, dict):
+            self.fail(value, src, where, line)
+        out = _like(value, {})
+        for k, v in value.items():
+            kline = line_of(value, k) or line
+            if k not in self.fields:
+                raise SpecError(src, _join(where, k), f"unknown key{did_you_mean(str(k), self.fields)}", kline)
+            out[k] = self.fields[k].check(v, src, _join(where, k), kline)
+            _keep_line(out, k, kline)
+        for k in self.required:
+            if k not in value:
+                raise SpecError(src, _join(where, k), "missing", getattr(value, "line", None) or line)
+        return out
+
+
+class Anything(Kind):
+    """Checked elsewhere (layer lists: by the loader as it expands them)."""
+
+    def __init__(self, what: str):
+        self.what = what
+
+    def check(self, value, src, where, line):
+        return value
+
+
+def _like(original, data: dict):
+    """A LineDict (keeping lines) when the original was one, else a plain dict."""
+    from .yamlio import LineDict
+
+    out = LineDict(data)
+    out.line = getattr(original, "line", None)
+    return out
+
+
+def _keep_line(out, key, line) -> None:
+    if line is not None:
+        out.lines[key] = line
+
+
+def did_you_mean(word: str, choices) -> str:
+    import difflib  # only on the error path
+
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+# ---------------------------------------------------------------------------
+# Layer field kinds (the vocabulary of costcalc.ir.LAYER_TYPES), checked after $ expressions resolve
+# ---------------------------------------------------------------------------
+
+
+def _integral(v):
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float) and v.is_integer() and abs(v) < MAX_INT:
+        return int(v)
+    return None
+
+
+def check_field(value, kind: str, src: str, where: str, line):
+    """Check one layer (or input) value of a field kind: int+, int0, channels, pair+, pair0,
+    padding, bool, fraction, str."""
+    if kind in ("int+", "int0", "channels"):
+        iv = _integral(value)
+        lo = 0 if kind == "int0" else 1
+        if iv is None or iv < lo:
+            what = "a non-negative integer" if kind == "int0" else "a positive integer"
+            raise SpecError(src, where, f"expected {what}, got {kind_of(value)}", line)
+        if iv >= MAX_INT:
+            raise SpecError(src, where, f"value {iv} is too large", line)
+        return iv
+    if kind in ("pair+", "pair0"):
+        lo = 1 if kind == "pair+" else 0
+        items = value if isinstance(value, (list, tuple)) else [value, value]
+        what = "a positive integer" if lo else "a non-negative integer"
+        if len(items) != 2:
+            raise SpecError(src, where, f"expected {what} or a list of two, got a list of {len(items)}", line)
+        out = []
+        for item in items:
+            iv = _integral(item)
+            if iv is None or iv < lo:
+                raise SpecError(src, where, f"expected {what} or a list of two, got {kind_of(value)}", line)
+            if iv >= MAX_INT:
+                raise SpecError(src, where, f"value {iv} is too large", line)
+            out.append(iv)
+        return tuple(out)
+    if kind == "padding":
+        if value in ("same", "valid"):
+            return value
+        try:
+            return check_field(value, "pair0", src, where, line)
+        except SpecError:
+            raise SpecError(src, where, f"expected 'same', 'valid', a non-negative integer or a list of two, "
+                                        f"got {kind_of(value)}", line) from None
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise SpecError(src, where, f"expected true or false, got {kind_of(value)}", line)
+        return value
+    if kind == "fraction":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+            raise SpecError(src, where, f"expected a number from 0 to below 1, got {kind_of(value)}", line)
+        return float(value)
+    if kind == "str":
+        if not isinstance(value, str):
+            raise SpecError(src, where, f"expected a string, got {kind_of(value)}", line)
+        return value
+    raise AssertionError(kind)
+
+
+class Field(Kind):
+    """A layer field kind used outside a layer (`defaults`, `input`)."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self.what = kind
+
+    def check(self, value, src, where, line):
+        if isinstance(value, str) and value.startswith("$"):
+            return value
+        return check_field(value, self.kind, src, where, line)
+
+
+# ---------------------------------------------------------------------------
+# The declaration
+# ---------------------------------------------------------------------------
+
+QUANTITIES_NOTE = "see costcalc.quantities"
+UNITS = {"": 1, "K": 1e3, "M": 1e6, "G": 1e9}
+ROUNDINGS = ("truncate", "make_divisible", "round")
+BITS = Int(1, 32)
+
+CONFIG = Map({
+    "alpha": Num(0, MAX_ALPHA, lo_open=True),
+    "resolution": Int(1, MAX_PIXELS),
+    "rho": Num(0, MAX_RHO, lo_open=True),
+    "variant": Name(),
+    "set": Dict(Plain(), Name(identifier=True)),
+    "flops_per_mac": Num(0, MAX_FLOPS_PER_MAC, lo_open=True),
+}, what="a mapping (alpha, resolution, rho, variant, set, flops_per_mac)")
+
+#: options a reference passes to a derived quantity (costcalc.analysis)
+OPTIONS = Map({
+    "keep": Num(0, 1, lo_open=True),
+    "conv_bits": BITS,
+    "fc_bits": BITS,
+    "index_bits": BITS,
+    "huffman": Enum("off", "measured", "entropy"),
+    "fillers": Enum("random", "none"),
+    "type": Str(nonempty=True),
+})
+
+
+def _reference() -> Map:
+    from .quantities import known
+
+    return Map({
+        "quantity": Enum(*known()),
+        "value": Num(0, 1e30),
+        "unit": Enum(*UNITS),
+        "tolerance": Num(0, 1e30),
+        "config": CONFIG,
+        "layer": OneOf(Str(nonempty=True), List(Str(nonempty=True), nonempty=True)),
+        "source": Str(nonempty=True),
+        "convention": Str(),
+        "note": Str(),
+        "expect": Enum("match", "deviates"),
+        "options": OPTIONS,
+    }, required=("quantity", "value", "source"))
+
+
+ACCURACY = Map({"top1": Num(0, 100), "config": CONFIG, "source": Str(nonempty=True)}, required=("top1", "source"))
+
+COMPRESSION = Map({
+    "source": Str(),
+    "index_bits": BITS,
+    "conv_bits": BITS,
+    "fc_bits": BITS,
+    "layers": Dict(Map({
+        "keep": Num(0, 1, lo_open=True),
+        "bits": BITS,
+        "index_bits": BITS,
+        "huffman_bits": Num(0, 32, lo_open=True),
+        "huffman_index_bits": Num(0, 32, lo_open=True),
+    })),
+}, what="a mapping (source, index_bits, conv_bits, fc_bits, layers)")
+
+ANALYSES = Map({"compression": COMPRESSION}, what="a mapping (compression)")
+
+INPUT = Map({"channels": Field("int+"), "size": Field("pair+")}, required=("channels", "size"),
+            what="a mapping with channels and size")
+WIDTH = Map({
+    "rounding": Enum(*ROUNDINGS),
+    "divisor": Int(1, 4096),
+    "min_channels": Int(1, 2**20),
+}, what="a mapping (rounding, divisor, min_channels)")
+
+LAYERS = Anything("a non-empty list of layers")
+BLOCK = Map({
+    "args": Dict(Plain(), Name(identifier=True)),
+    "layers": LAYERS,
+    "description": Str(),
+}, required=("layers",), what="a mapping with args and layers")
+
+
+def _defaults() -> Map:
+    from .ir import LAYER_TYPES
+
+    kinds = {k: kind for fields in LAYER_TYPES.values() for k, (kind, _) in fields.items()}
+    return Map({k: Field(kind) for k, kind in kinds.items()}, what="a mapping of layer keys")
+
+
+_SHARED = None
+
+
+def _shared() -> dict:
+    """The sections a variant may override, and so the top level too."""
+    global _SHARED
+    if _SHARED is None:
+        _SHARED = {
+            "parameters": Dict(Plain(), Name(identifier=True)),
+            "blocks": Dict(BLOCK),
+            "layers": LAYERS,
+            "input": INPUT,
+            "width": WIDTH,
+            "defaults": _defaults(),
+            "notes": List(Str()),
+            "analyses": ANALYSES,
+        }
+    return _SHARED
+
+
+_SPEC = None
+
+
+def spec_format() -> Map:
+    """The whole declaration (built once, on first use)."""
+    global _SPEC
+    if _SPEC is None:
+        shared = _shared()
+        variant = Map({"description": Str(), **shared}, what="a mapping")
+        _SPEC = Map({
+            "name": Str(nonempty=True),
+            "title": Str(),
+            "description": Str(),
+            "paper": Str(),
+            **shared,
+            "variants": Dict(variant),
+            "default_variant": Name(),
+            "references": List(_reference()),
+            "accuracy": List(ACCURACY),
+        }, required=("input", "layers"), what="a mapping at the top level")
+    return _SPEC
+
+
+def check_spec(doc, src: str) -> dict:
+    """Check a parsed spec document against the declaration; returns the checked document."""
+    return spec_format().check(doc, src, "", getattr(doc, "line", None))
+
+
+def check_settings(settings: Mapping[str, Any], src: str) -> dict:
+    """Values given for parameters (``--set`` or ``settings=``): names and plain data."""
+    return Dict(Plain(), Name(identifier=True)).check(dict(settings), src, "settings", None)
