@@ -8,52 +8,16 @@ import sys
 import click
 
 from .errors import CostcalcError
+from .options import (
+    Setting, config_options, conventions_options, limits, limits_options, output_options, settings_of, spec_options,
+)
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-FORMATS = ("table", "json", "csv", "markdown")
 EXIT_FAILED_VERIFY = 1
 
 
 class UsageProblem(CostcalcError):
     pass
-
-
-def _floats(text: str, what: str) -> list[float]:
-    out = []
-    for piece in str(text).split(","):
-        piece = piece.strip()
-        try:
-            value = float(piece)
-        except ValueError:
-            raise UsageProblem(f"{what}: expected a number or a comma-separated list, got {piece!r}") from None
-        if not value > 0 or value == float("inf"):
-            raise UsageProblem(f"{what}: expected positive numbers, got {piece!r}")
-        out.append(value)
-    return out
-
-
-def _ints(text: str, what: str) -> list[int]:
-    values = _floats(text, what)
-    if any(v != int(v) for v in values):
-        raise UsageProblem(f"{what}: expected whole pixels, got {text!r}")
-    if any(v > 1_000_000 for v in values):
-        raise UsageProblem(f"{what}: {text!r} is larger than 1,000,000 pixels")
-    return [int(v) for v in values]
-
-
-def _settings(pairs: tuple[str, ...]) -> dict:
-    import yaml
-
-    out = {}
-    for pair in pairs:
-        key, eq, value = pair.partition("=")
-        if not eq or not key.strip():
-            raise UsageProblem(f"--set {pair!r}: expected KEY=VALUE")
-        try:
-            out[key.strip()] = yaml.safe_load(value) if value.strip() else value
-        except yaml.YAMLError:
-            out[key.strip()] = value
-    return out
 
 
 def _write(text: str, output: str | None) -> None:
@@ -101,6 +65,12 @@ def emit(fmt: str, output: str | None, tables, data, records, fields=None) -> No
         render_tables(tables(), output)
 
 
+def terminal_width(default: int = 120) -> int:
+    """COLUMNS when it is a sensible whole number (40 to 1000), else `default`."""
+    text = os.environ.get("COLUMNS", "").strip()
+    return min(max(int(text), 40), 1000) if text.isdigit() and len(text) < 6 else default
+
+
 def render_tables(tables: list, output: str | None) -> None:
     from .report import to_text
 
@@ -111,55 +81,8 @@ def render_tables(tables: list, output: str | None) -> None:
 
         Console(soft_wrap=False).print(Group(*[part for t in tables for part in (to_rich(t), "")]))
         return
-    width = int(os.environ.get("COLUMNS", 120)) if output in (None, "-") else 120
+    width = terminal_width() if output in (None, "-") else 120
     _write("\n".join(to_text(t, width) for t in tables), output)
-
-
-# -- shared option bundles ----------------------------------------------------
-
-
-def conventions_options(fn):
-    fn = click.option("--bytes", "nbytes", type=click.IntRange(1, 64), default=4, show_default=True,
-                      help="Bytes per element for memory access in bytes (4 = fp32).")(fn)
-    fn = click.option("--flops-per-mac", type=click.FloatRange(0, 1000, min_open=True), default=2, show_default=True,
-                      help="FLOPs per MAC; 1 for papers that count mult-adds as FLOPs (the ShuffleNet papers).")(fn)
-    return fn
-
-
-def output_options(fn):
-    fn = click.option("--output", "-o", metavar="FILE", default=None,
-                      help="Write to FILE (atomically) instead of standard output.")(fn)
-    fn = click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-                      help="Output format.")(fn)
-    return fn
-
-
-def limits_options(fn):
-    """--max-layers, --max-repeat, --max-depth: kept in the click context, read by _limits()."""
-
-    def keep(ctx, param, value):
-        if value is not None:
-            ctx.meta.setdefault("costcalc.limits", {})[param.name] = value
-
-    for name, what in (("max_depth", "nesting of blocks and branches (32)"), ("max_repeat", "one item's repeat count (100,000)"),
-                       ("max_layers", "layers after expansion (200,000)")):
-        fn = click.option(f"--{name.replace('_', '-')}", name, type=click.IntRange(1, 10**9), default=None,
-                          expose_value=False, callback=keep, help=f"Limit on {what}.")(fn)
-    return fn
-
-
-def _limits():
-    from .spec import DEFAULT_LIMITS, Limits
-
-    given = click.get_current_context().meta.get("costcalc.limits", {})
-    return Limits(**{**DEFAULT_LIMITS.__dict__, **given}) if given else DEFAULT_LIMITS
-
-
-def spec_options(fn):
-    fn = click.option("--set", "settings", metavar="KEY=VALUE", multiple=True,
-                      help="Set a spec parameter (see `costcalc list`); repeatable.")(fn)
-    fn = click.option("--variant", default=None, help="Variant of the spec (also SPEC:VARIANT).")(fn)
-    return fn
 
 
 def _conventions(flops_per_mac, nbytes):
@@ -171,18 +94,17 @@ def _conventions(flops_per_mac, nbytes):
 def _load(ref, variant, settings):
     from .spec import load_spec
 
-    return load_spec(ref, variant=variant, settings=_settings(settings), limits=_limits())
+    return load_spec(ref, variant=variant, settings=settings_of(settings), limits=limits())
 
 
-def _one_config(alpha, rho, resolution):
+def one_config(alpha, rho, resolution):
+    """The parsed --alpha, --rho and --resolution of a one-configuration command."""
     if rho is not None and resolution is not None:
         raise UsageProblem("give --rho or --resolution, not both")
-    a = _floats(alpha, "--alpha") if alpha is not None else [1.0]
-    r = _floats(rho, "--rho") if rho is not None else None
-    px = _ints(resolution, "--resolution") if resolution is not None else None
-    if len(a) > 1 or (r and len(r) > 1) or (px and len(px) > 1):
+    a = alpha if alpha is not None else [1.0]
+    if len(a) > 1 or (rho and len(rho) > 1) or (resolution and len(resolution) > 1):
         raise UsageProblem("one configuration here; use `costcalc sweep` for several")
-    return a, r, px
+    return a, rho, resolution
 
 
 # -- commands -----------------------------------------------------------------
@@ -216,9 +138,7 @@ def cli():
 
 @cli.command(context_settings=CONTEXT)
 @click.argument("spec")
-@click.option("--alpha", default=None, metavar="A", help="Width multiplier (default 1).")
-@click.option("--rho", default=None, metavar="R", help="Resolution multiplier on the spec's base size.")
-@click.option("--resolution", default=None, metavar="PX", help="Input size in pixels (instead of --rho).")
+@config_options()
 @click.option("--depth", type=click.IntRange(1, 64), default=None,
               help="Roll rows up to this many name levels (1 = top-level blocks).")
 @spec_options
@@ -236,7 +156,7 @@ def report(spec, alpha, rho, resolution, depth, variant, settings, flops_per_mac
     from . import report as rp
     from .engine import evaluate
 
-    a, r, px = _one_config(alpha, rho, resolution)
+    a, r, px = one_config(alpha, rho, resolution)
     s = _load(spec, variant, settings)
     res = _evaluate(evaluate, s, a, px, r)
     conv = _conventions(flops_per_mac, nbytes)
@@ -254,10 +174,9 @@ def _evaluate(evaluate, spec, alpha, resolution, rho, **kw):
 
 @cli.command(context_settings=CONTEXT)
 @click.argument("specs", nargs=-1, required=True)
-@click.option("--alpha", default=None, metavar="A", help="Width multiplier for every spec (default 1).")
-@click.option("--rho", default=None, metavar="R", help="Resolution multiplier for every spec.")
-@click.option("--resolution", default=None, metavar="PX", help="Input size in pixels for every spec.")
-@click.option("--set", "settings", metavar="KEY=VALUE", multiple=True, help="Set a parameter in every spec that has it.")
+@config_options()
+@click.option("--set", "settings", metavar="KEY=VALUE", type=Setting(), multiple=True,
+              help="Set a parameter in every spec that has it.")
 @limits_options
 @conventions_options
 @output_options
@@ -273,11 +192,11 @@ def compare(specs, alpha, rho, resolution, settings, flops_per_mac, nbytes, fmt,
     from .engine import evaluate
     from .spec import load_spec
 
-    a, r, px = _one_config(alpha, rho, resolution)
-    given = _settings(settings)
+    a, r, px = one_config(alpha, rho, resolution)
+    given = settings_of(settings)
     results = []
     for ref in specs:
-        s = load_spec(ref, settings=given, strict_settings=False, limits=_limits())
+        s = load_spec(ref, settings=given, strict_settings=False, limits=limits())
         results.append(_evaluate(evaluate, s, a, px, r))
     unused = [k for k in given if not any(k in res.spec.settings for res in results)]
     if unused:
@@ -290,9 +209,7 @@ def compare(specs, alpha, rho, resolution, settings, flops_per_mac, nbytes, fmt,
 
 @cli.command(context_settings=CONTEXT)
 @click.argument("spec")
-@click.option("--alpha", default="1", show_default=True, metavar="A,A,...", help="Width multipliers.")
-@click.option("--resolution", default=None, metavar="PX,PX,...", help="Input sizes in pixels.")
-@click.option("--rho", default=None, metavar="R,R,...", help="Resolution multipliers (instead of --resolution).")
+@config_options(many=True, alpha_default="1")
 @spec_options
 @limits_options
 @conventions_options
@@ -309,9 +226,7 @@ def sweep(spec, alpha, resolution, rho, variant, settings, flops_per_mac, nbytes
 
     if rho is not None and resolution is not None:
         raise UsageProblem("give --rho or --resolution, not both")
-    a = _floats(alpha, "--alpha")
-    px = _ints(resolution, "--resolution") if resolution is not None else None
-    r = _floats(rho, "--rho") if rho is not None else None
+    a, px, r = alpha, resolution, rho
     if len(a) * len(px or r or [1]) > 100_000 and fmt == "table":
         raise UsageProblem("more than 100,000 configurations: use --format csv or json")
     s = _load(spec, variant, settings)

@@ -8,32 +8,27 @@ from __future__ import annotations
 
 import click
 
-from .cli import CONTEXT, UsageProblem, _floats, _ints, _limits, _settings, limits_options, output_options
+from .cli import CONTEXT, UsageProblem, one_config
+from .options import BITS, FRACTION, Number, Setting, config_options, count, limits, limits_options, output_options, settings_of
 
 # -- shared pieces --------------------------------------------------------------------------
 
 
 def spec_config_options(fn):
     fn = limits_options(fn)
-    fn = click.option("--set", "settings", metavar="KEY=VALUE", multiple=True, help="Set a spec parameter.")(fn)
+    fn = click.option("--set", "settings", metavar="KEY=VALUE", type=Setting(), multiple=True, help="Set a spec parameter.")(fn)
     fn = click.option("--variant", default=None, help="Variant of the spec (also SPEC:VARIANT).")(fn)
-    fn = click.option("--resolution", default=None, metavar="PX", help="Input size in pixels.")(fn)
-    fn = click.option("--rho", default=None, metavar="R", help="Resolution multiplier.")(fn)
-    fn = click.option("--alpha", default=None, metavar="A", help="Width multiplier (default 1).")(fn)
-    return fn
+    return config_options()(fn)
 
 
 def _result(spec, alpha, rho, resolution, variant, settings):
     from .engine import evaluate
     from .spec import load_spec
 
-    if rho is not None and resolution is not None:
-        raise UsageProblem("give --rho or --resolution, not both")
-    s = load_spec(spec, variant=variant, settings=_settings(settings), limits=_limits())
-    a = _floats(alpha, "--alpha")[0] if alpha is not None else 1.0
+    a, r, px = one_config(alpha, rho, resolution)
+    s = load_spec(spec, variant=variant, settings=settings_of(settings), limits=limits())
     try:
-        return evaluate(s, alpha=a, resolution=_ints(resolution, "--resolution")[0] if resolution else None,
-                        rho=_floats(rho, "--rho")[0] if rho else None)
+        return evaluate(s, alpha=a, resolution=px, rho=r)
     except ValueError as exc:
         raise UsageProblem(str(exc)) from None
 
@@ -100,11 +95,11 @@ def analyze():
 
 @analyze.command(context_settings=CONTEXT)
 @click.argument("spec", required=False)
-@click.option("--in", "c_in", type=int, help="Single layer: input channels C (M in the paper).")
-@click.option("--out", "c_out", type=int, help="Single layer: output channels N.")
-@click.option("--kernel", type=int, default=3, show_default=True, help="Single layer: kernel size K.")
-@click.option("--size", type=int, help="Single layer: input height = width (D_F), 'same' padding.")
-@click.option("--stride", type=int, default=1, show_default=True, help="Single layer: stride.")
+@click.option("--in", "c_in", type=count(), help="Single layer: input channels C (M in the paper).")
+@click.option("--out", "c_out", type=count(), help="Single layer: output channels N.")
+@click.option("--kernel", type=count(), default=3, show_default=True, help="Single layer: kernel size K.")
+@click.option("--size", type=count(), help="Single layer: input height = width (D_F), 'same' padding.")
+@click.option("--stride", type=count(), default=1, show_default=True, help="Single layer: stride.")
 @click.option("--bias/--no-bias", default=False, help="Single layer: count biases.")
 @spec_config_options
 @output_options
@@ -187,13 +182,13 @@ def fire(spec, alpha, rho, resolution, variant, settings, fmt, output):
 
 
 @analyze.command(name="fire-design", context_settings=CONTEXT)
-@click.option("--base-e", type=int, default=128, show_default=True, help="Expand filters in the first module.")
-@click.option("--incr-e", type=int, default=128, show_default=True, help="Added every --freq modules.")
-@click.option("--freq", type=int, default=2, show_default=True, help="Modules between increments.")
-@click.option("--sr", type=float, default=0.125, show_default=True, help="Squeeze ratio s / e.")
-@click.option("--pct3x3", type=float, default=0.5, show_default=True, help="Fraction of 3x3 expand filters.")
-@click.option("--modules", type=int, default=8, show_default=True, help="Number of Fire modules.")
-@click.option("--in", "c_in", type=int, default=96, show_default=True, help="Channels into the first module.")
+@click.option("--base-e", type=count(), default=128, show_default=True, help="Expand filters in the first module.")
+@click.option("--incr-e", type=count(), default=128, show_default=True, help="Added every --freq modules.")
+@click.option("--freq", type=count(), default=2, show_default=True, help="Modules between increments.")
+@click.option("--sr", type=FRACTION, default=0.125, show_default=True, help="Squeeze ratio s / e.")
+@click.option("--pct3x3", type=Number(0, 1), default=0.5, show_default=True, help="Fraction of 3x3 expand filters.")
+@click.option("--modules", type=count(), default=8, show_default=True, help="Number of Fire modules.")
+@click.option("--in", "c_in", type=count(), default=96, show_default=True, help="Channels into the first module.")
 @output_options
 def fire_design(base_e, incr_e, freq, sr, pct3x3, modules, c_in, fmt, output):
     """The Fire stack generated by SqueezeNet's metaparameters (Sec. 5.1).
@@ -220,11 +215,11 @@ def fire_design(base_e, incr_e, freq, sr, pct3x3, modules, c_in, fmt, output):
 
 @analyze.command(context_settings=CONTEXT)
 @click.argument("spec", required=False)
-@click.option("--in", "c_in", type=int, help="Single layer: input channels.")
-@click.option("--out", "c_out", type=int, help="Single layer: output channels.")
-@click.option("--groups", type=int, help="Single layer: groups g.")
-@click.option("--size", type=int, help="Single layer: output height = width.")
-@click.option("--kernel", type=int, default=1, show_default=True, help="Single layer: kernel size.")
+@click.option("--in", "c_in", type=count(), help="Single layer: input channels.")
+@click.option("--out", "c_out", type=count(), help="Single layer: output channels.")
+@click.option("--groups", type=count(), help="Single layer: groups g.")
+@click.option("--size", type=count(), help="Single layer: output height = width.")
+@click.option("--kernel", type=count(), default=1, show_default=True, help="Single layer: kernel size.")
 @spec_config_options
 @output_options
 def group(spec, c_in, c_out, groups, size, kernel, alpha, rho, resolution, variant, settings, fmt, output):
@@ -262,10 +257,10 @@ def group(spec, c_in, c_out, groups, size, kernel, alpha, rho, resolution, varia
 
 
 @analyze.command(context_settings=CONTEXT)
-@click.option("--c", "c", type=int, required=True, help="Input (and output) channels c of the unit.")
-@click.option("--m", "m", type=int, required=True, help="Bottleneck channels m.")
-@click.option("--groups", type=int, required=True, help="Groups g.")
-@click.option("--size", type=int, required=True, help="Feature map height = width.")
+@click.option("--c", "c", type=count(), required=True, help="Input (and output) channels c of the unit.")
+@click.option("--m", "m", type=count(), required=True, help="Bottleneck channels m.")
+@click.option("--groups", type=count(), required=True, help="Groups g.")
+@click.option("--size", type=count(), required=True, help="Feature map height = width.")
 @output_options
 def units(c, m, groups, size, fmt, output):
     """Mult-adds of a ResNet, ResNeXt and ShuffleNet unit (ShuffleNet Sec. 3.2).
@@ -284,9 +279,9 @@ def units(c, m, groups, size, fmt, output):
 
 @analyze.command(context_settings=CONTEXT)
 @click.argument("spec", required=False)
-@click.option("--rank", type=int, default=None, help="Bottleneck width K.")
-@click.option("--in", "n", type=int, help="Single layer: inputs N.")
-@click.option("--out", "m", type=int, help="Single layer: outputs M.")
+@click.option("--rank", type=count(), default=None, help="Bottleneck width K.")
+@click.option("--in", "n", type=count(), help="Single layer: inputs N.")
+@click.option("--out", "m", type=count(), help="Single layer: outputs M.")
 @spec_config_options
 @output_options
 def lowrank(spec, rank, n, m, alpha, rho, resolution, variant, settings, fmt, output):
@@ -317,7 +312,7 @@ def lowrank(spec, rank, n, m, alpha, rho, resolution, variant, settings, fmt, ou
 
 @analyze.command(context_settings=CONTEXT)
 @click.argument("spec", required=False)
-@click.option("--kernel", type=int, default=None, help="Without SPEC: the kernel size K.")
+@click.option("--kernel", type=count(), default=None, help="Without SPEC: the kernel size K.")
 @spec_config_options
 @output_options
 def factorise(spec, kernel, alpha, rho, resolution, variant, settings, fmt, output):
@@ -407,15 +402,15 @@ def guidelines(spec, paper_tables, top, summary, alpha, rho, resolution, variant
 
 @analyze.command(context_settings=CONTEXT)
 @click.argument("spec", required=False)
-@click.option("--keep", type=float, default=None, help="Fraction of weights kept after pruning (all layers).")
-@click.option("--conv-bits", type=int, default=None, help="Weight bits after sharing, conv layers (default 8).")
-@click.option("--fc-bits", type=int, default=None, help="Weight bits after sharing, fc layers (default 5).")
-@click.option("--index-bits", type=int, default=None, help="Relative-index bits (default: the spec's, else 5).")
+@click.option("--keep", type=FRACTION, default=None, help="Fraction of weights kept after pruning (all layers).")
+@click.option("--conv-bits", type=BITS, default=None, help="Weight bits after sharing, conv layers (default 8).")
+@click.option("--fc-bits", type=BITS, default=None, help="Weight bits after sharing, fc layers (default 5).")
+@click.option("--index-bits", type=BITS, default=None, help="Relative-index bits (default: the spec's, else 5).")
 @click.option("--huffman", type=click.Choice(["off", "measured", "entropy"]), default="off", show_default=True,
               help="Huffman coding: off, the paper's measured bits (from the spec), or the index entropy.")
 @click.option("--fillers", type=click.Choice(["random", "none"]), default="random", show_default=True,
               help="Filler zeros for long gaps: expected under random placement, or none (a lower bound).")
-@click.option("--weights", type=int, default=None, help="Without SPEC: one layer with this many weights.")
+@click.option("--weights", type=count(), default=None, help="Without SPEC: one layer with this many weights.")
 @spec_config_options
 @output_options
 def compression(spec, keep, conv_bits, fc_bits, index_bits, huffman, fillers, weights, alpha, rho, resolution,
@@ -464,9 +459,9 @@ def compression(spec, keep, conv_bits, fc_bits, index_bits, huffman, fillers, we
 
 
 @analyze.command(name="weight-sharing", context_settings=CONTEXT)
-@click.option("--n", type=int, required=True, help="Connections (weights) sharing the codebook.")
-@click.option("--bits", type=int, default=32, show_default=True, help="Bits per original weight b.")
-@click.option("--clusters", type=int, required=True, help="Shared weights (clusters) k.")
+@click.option("--n", type=count(), required=True, help="Connections (weights) sharing the codebook.")
+@click.option("--bits", type=BITS, default=32, show_default=True, help="Bits per original weight b.")
+@click.option("--clusters", type=count(), required=True, help="Shared weights (clusters) k.")
 @output_options
 def weight_sharing(n, bits, clusters, fmt, output):
     """The compression rate of weight sharing, r = nb / (n log2 k + kb) (Deep Compression Eq. 1).
@@ -505,7 +500,7 @@ def savings(specs, fmt, output):
 
     recs = []
     for ref in specs:
-        res = evaluate(load_spec(ref, limits=_limits()))
+        res = evaluate(load_spec(ref, limits=limits()))
         found = [("depthwise separable", dws.pairs(res), "dws_macs", "standard_macs", "dws_weights", "standard_weights"),
                  ("Fire modules", fire.modules(res), "macs", "plain_macs", "params", "plain_params"),
                  ("grouped convs", convs.grouped_layers(res), "macs", "ungrouped_macs", "weights", "ungrouped_weights")]

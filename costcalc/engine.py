@@ -15,6 +15,7 @@ import gc
 import numpy as np
 
 from .errors import SpecError
+from .format import MAX_ALPHA, MAX_PIXELS, MAX_RHO, kind_of
 from .ir import Spec
 from .rules import INT64_MAX, RULES, CountOverflow, Q, Shape, ShapeError
 from .scaling import resolution_from_rho, scale_channels
@@ -58,12 +59,17 @@ class Result:
         return np.stack([np.broadcast_to(lr.values[quantity], self.shape) for lr in self.layers])
 
 
-def _as_1d(values, what) -> np.ndarray:
-    arr = np.atleast_1d(np.asarray(values, dtype=np.float64))
+def _as_1d(values, what, hi) -> np.ndarray:
+    """A non-empty list of finite numbers in (0, hi], for `what` (alpha, rho, resolution)."""
+    try:
+        arr = np.atleast_1d(np.asarray(values, dtype=np.float64))
+    except (TypeError, ValueError):
+        raise ValueError(f"{what}: expected a number or a list of numbers, got {kind_of(values)}") from None
     if arr.ndim != 1 or arr.size == 0:
         raise ValueError(f"{what}: expected a non-empty list of numbers")
-    if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
-        raise ValueError(f"{what}: expected positive numbers")
+    bad = ~(np.isfinite(arr) & (arr > 0) & (arr <= hi))
+    if np.any(bad):
+        raise ValueError(f"{what}: expected numbers above 0 and at most {hi:g}, got {arr[bad][0]!r}")
     return arr
 
 
@@ -73,12 +79,18 @@ def input_sizes(spec: Spec, resolution=None, rho=None) -> np.ndarray:
     if resolution is not None and rho is not None:
         raise ValueError("give a resolution or a resolution multiplier, not both")
     if resolution is not None:
-        res = _as_1d(resolution, "resolution")
+        res = _as_1d(resolution, "resolution", MAX_PIXELS)
         if np.any(res != np.floor(res)):
             raise ValueError("resolution: expected whole pixels")
         return res.astype(np.int64)
     if rho is not None:
-        return resolution_from_rho(base_h, _as_1d(rho, "rho"))
+        rhos = _as_1d(rho, "rho", MAX_RHO)
+        res = resolution_from_rho(base_h, rhos)
+        if np.any(res < 1) or np.any(res > MAX_PIXELS):
+            k = int(np.argmax((res < 1) | (res > MAX_PIXELS)))
+            raise ValueError(f"rho {rhos[k]:g}: an input of {base_h} x {rhos[k]:g} = {int(res[k])} pixels "
+                             f"(expected 1 to {MAX_PIXELS:,})")
+        return res
     return np.array([base_h], dtype=np.int64)
 
 
@@ -100,10 +112,8 @@ def evaluate(spec: Spec, alpha=1.0, resolution=None, rho=None, *, grid: bool = T
 
 
 def _evaluate(spec: Spec, alpha, resolution, rho, grid: bool, per_layer: bool) -> Result:
-    alphas = _as_1d(alpha, "alpha")
+    alphas = _as_1d(alpha, "alpha", MAX_ALPHA)
     res = input_sizes(spec, resolution, rho)
-    if np.any(res > 2**31) :
-        raise ValueError("resolution: too large")
     base_h, base_w = spec.input_size
     if grid:
         a = alphas[:, None]
@@ -119,7 +129,7 @@ def _evaluate(spec: Spec, alpha, resolution, rho, grid: bool, per_layer: bool) -
                 raise ValueError("pairwise evaluation needs as many alphas as resolutions")
         a, h = alphas, res
         shape = (alphas.size,)
-    w = h if base_h == base_w else np.rint(h * (base_w / base_h)).astype(np.int64)
+    w = h if base_h == base_w else np.maximum(np.rint(h * (base_w / base_h)), 1).astype(np.int64)
 
     # One configuration: Python ints all the way (exact and fast); otherwise int64 arrays.
     scalar = alphas.size == 1 and res.size == 1
@@ -139,13 +149,13 @@ def _evaluate(spec: Spec, alpha, resolution, rho, grid: bool, per_layer: bool) -
         ins = [inp if i < 0 else nodes[i] for i in layer.inputs]
         out_c = None
         base_out = layer.attrs.get("out")
-        if base_out is not None:
-            key = (base_out, layer.scale)
-            out_c = width_cache.get(key)
-            if out_c is None:
-                chans = scale_channels(base_out, a, spec.width, layer.scale)
-                out_c = width_cache[key] = Q.of(int(chans.reshape(-1)[0])) if scalar else Q(chans)
         try:
+            if base_out is not None:
+                key = (base_out, layer.scale)
+                out_c = width_cache.get(key)
+                if out_c is None:
+                    chans = scale_channels(base_out, a, spec.width, layer.scale)
+                    out_c = width_cache[key] = Q.of(int(chans.reshape(-1)[0])) if scalar else Q(chans)
             cost = RULES[layer.type](layer, ins, out_c)
             out = cost.shape
             if cost.moves_data and not layer.fused:
@@ -170,7 +180,7 @@ def _evaluate(spec: Spec, alpha, resolution, rho, grid: bool, per_layer: bool) -
                         np.add(sums[q], v.a, out=sums[q], casting="unsafe")
         except ShapeError as exc:
             raise SpecError(spec.source, f"{layer.where} ({layer.name})", str(exc), layer.line) from None
-        except CountOverflow:
+        except (CountOverflow, OverflowError):
             raise SpecError(spec.source, f"{layer.where} ({layer.name})", "a count overflows 64-bit integers", layer.line) from None
         nodes.append(out)
         if per_layer:

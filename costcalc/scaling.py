@@ -31,6 +31,8 @@ def scale_channels(base: int, alpha: np.ndarray, policy: WidthPolicy, mode: str 
         d = policy.divisor
         out = np.maximum(max(d, policy.min_channels), np.floor(value + d / 2) // d * d)
         out = np.where(out < 0.9 * value, out + d, out)
+    if not np.all(out < 2.0**62):  # checked before the cast: a float past int64 would wrap
+        raise OverflowError(f"{base} channels x alpha {float(np.max(alpha)):g} is too many channels")
     out = out.astype(np.int64)
     if mode == "up":
         out = np.maximum(out, base)

@@ -297,6 +297,7 @@ class _Ctx:
         self.source = source
         self.limits = limits
         self.layers: list[Layer] = []
+        self.names: dict[str, Layer] = {}  # full names after expansion: they must stay unique
         self.blocks: dict = {}
         self.defaults: dict = {}
 
@@ -328,16 +329,22 @@ class _Ctx:
     def add(self, layer: Layer) -> int:
         if len(self.layers) >= self.limits.max_layers:
             self.fail(layer.where, f"more than {self.limits.max_layers} layers after expansion (limit; see --max-layers)", layer.line)
+        other = self.names.get(layer.name)
+        if other is not None:  # e.g. `x` repeated twice (x.1, x.2) beside a layer named `x.2`
+            self.fail(layer.where, f"layer name {layer.name!r} after expansion is also the name of {other.where}", layer.line)
+        self.names[layer.name] = layer
         self.layers.append(layer)
         return len(self.layers) - 1
 
-    def expand(self, items, inp: int, prefix: str, where: str, scope: dict, depth: int, stack: tuple) -> int:
-        """Expand a list of layer items reading from node `inp`; return the last node."""
+    def expand(self, items, inp: int, prefix: str, where: str, scope: dict, depth: int, stack: tuple,
+               used: dict | None = None) -> int:
+        """Expand a list of layer items reading from node `inp`; return the last node. `used` holds the
+        names taken under `prefix` (shared by the branches of one merge, so auto-names stay unique)."""
         if depth > self.limits.max_depth:
             self.fail(where, f"blocks and branches nested more than {self.limits.max_depth} deep")
         if not isinstance(items, list):
             self.fail(where, f"expected a list of layers, got {kind_of(items)}", getattr(items, "line", None))
-        used: dict[str, int] = {}
+        used = {} if used is None else used
         cur = inp
         for i, item in enumerate(items):
             here = f"{where}[{i}]"
@@ -475,12 +482,13 @@ class _Ctx:
                 if not isinstance(branches, list) or len(branches) < 1:
                     self.fail(f"{here}.branches", f"expected a list of branches (each a list of layers), got {kind_of(branches)}", _line(item, "branches"))
                 ends = []
+                taken: dict = {}  # one namespace for all the branches under `full/`
                 for j, branch in enumerate(branches):
                     bw = f"{here}.branches[{j}]"
                     if branch is None or branch == []:
                         ends.append(cur)
                         continue
-                    ends.append(self.expand(branch, cur, f"{full}/", bw, scope, depth + 1, stack))
+                    ends.append(self.expand(branch, cur, f"{full}/", bw, scope, depth + 1, stack, taken))
                 inputs = tuple(ends)
             else:
                 inputs = (cur,)

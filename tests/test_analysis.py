@@ -61,7 +61,7 @@ def test_dws_cli(run):
     doc = json.loads(run("analyze", "dws", "mobilenet", "--format", "json").out)
     assert set(doc) == {"pairs", "network", "layer_types"}
     for args, message in [
-        (["analyze", "dws", "--in", "0", "--out", "4", "--size", "3"], "--in: expected a positive number"),
+        (["analyze", "dws", "--in", "0", "--out", "4", "--size", "3"], "'--in': expected a whole number from 1 to"),
         (["analyze", "dws", "--in", "4"], "a single layer needs --out, --size"),
         (["analyze", "fire", "mobilenet"], "no Fire modules"),
     ]:
@@ -92,7 +92,7 @@ def test_fire_design_reproduces_table1():
 
 def test_fire_design_errors(run):
     r = run("analyze", "fire-design", "--pct3x3", "1.5")
-    assert r.code == 2 and "--pct3x3: expected a fraction" in r.err
+    assert r.code == 2 and "'--pct3x3': expected a number from 0 to 1" in r.err
 
 
 # -- group conv, low rank, factorised -------------------------------------------------------------
@@ -206,10 +206,10 @@ def test_compression_cli_and_errors(run, write_spec):
     # Iandola et al. 2016, Table 2: SqueezeNet + Deep Compression (33% sparse, 8-bit): 0.66 MB
     assert round(json.loads(r.out)["compressed_mb"], 2) == 0.66
     for args, message in [
-        (["analyze", "compression", "alexnet", "--keep", "1.5"], "--keep: expected a fraction"),
-        (["analyze", "compression", "alexnet", "--conv-bits", "0"], "--conv-bits: expected 1 to 32 bits"),
+        (["analyze", "compression", "alexnet", "--keep", "1.5"], "'--keep': expected a number above 0 and at most 1"),
+        (["analyze", "compression", "alexnet", "--conv-bits", "0"], "'--conv-bits': expected a whole number from 1 to 32"),
         (["analyze", "compression", "mobilenet", "--huffman", "measured"], "no measured Huffman bits"),
-        (["analyze", "weight-sharing", "--n", "16", "--clusters", "0"], "--clusters: expected a positive number"),
+        (["analyze", "weight-sharing", "--n", "16", "--clusters", "0"], "'--clusters': expected a whole number from 1"),
     ]:
         r = run(*args)
         assert r.code == 2 and message in r.err and r.err.count("\n") == 1, r.err

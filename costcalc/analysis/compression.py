@@ -37,23 +37,39 @@ def sharing_ratio(n: int, bits: int, clusters: int) -> float:
     return n * bits / (n * math.log2(clusters) + clusters * bits)
 
 
+def _filler_odds(d: float, index_bits: int) -> tuple[float, float]:
+    """(r, 1 - r) with r = (1 - d)^(2^index_bits), the chance that a gap needs a filler; computed
+    through log1p/expm1 so that a tiny d or a large index width neither underflows nor cancels."""
+    log_r = 2.0**index_bits * math.log1p(-d)
+    return math.exp(log_r), -math.expm1(log_r)
+
+
 def entries_per_weight(d: float, index_bits: int, fillers: str = "random") -> float:
     """Expected stored entries (kept weights + filler zeros) per kept weight under random placement;
     ``fillers="none"`` ignores filler zeros (a lower bound on the storage)."""
     if d >= 1 or fillers == "none":
         return 1.0
-    q = (1 - d) ** (2**index_bits)
-    return 1 / (1 - q)
+    return 1 / _filler_odds(d, index_bits)[1]
 
 
 def index_entropy(d: float, index_bits: int) -> float:
-    """Entropy (bits per stored entry) of the relative indices: gaps 1..2^b and the filler symbol."""
+    """Entropy (bits per stored entry) of the relative indices: gaps 1..2^b, geometric with
+    P(k) = d (1-d)^(k-1), and the filler symbol with P = (1-d)^(2^b).
+
+    In closed form (constant time for any index width): with r the filler's probability, the
+    entropy is h(r) + (1 - r) H_gap, where the gap given no filler is a geometric law truncated
+    to 1..S (S = 2^b) with mean excess E[k - 1] = q/d - S r/(1 - r), q = 1 - d."""
     if d >= 1:
         return 0.0
-    span = 2**index_bits
-    probs = [d * (1 - d) ** (k - 1) for k in range(1, span + 1)]
-    probs.append((1 - d) ** span)  # a filler
-    return -sum(p * math.log2(p) for p in probs if p > 0)
+    span = 2.0**index_bits
+    r, not_r = _filler_odds(d, index_bits)
+    if d * span < 1e-6:  # the truncated law is all but uniform; the closed form would cancel
+        excess = (span - 1) / 2
+    else:
+        excess = (1 - d) / d - span * r / not_r
+    h_r = -(r * math.log(r) if r > 0 else 0.0) - (not_r * math.log(not_r) if not_r > 0 else 0.0)
+    h_gap = math.log(not_r) - math.log(d) - math.log1p(-d) * excess
+    return (h_r + not_r * h_gap) / math.log(2)
 
 
 def _config(spec) -> dict:

@@ -1,0 +1,173 @@
+"""Option types and option bundles shared by every command.
+
+A number, a comma list of numbers, a count, ``KEY=VALUE``: each is a click
+``ParamType`` here, so help, errors and bounds are the same in every command.
+Values are finite and bounded (the bounds of :mod:`costcalc.format`); a bad
+value is click's one-line usage error, exit status 2.
+"""
+
+from __future__ import annotations
+
+import math
+
+import click
+
+from .format import MAX_ALPHA, MAX_FLOPS_PER_MAC, MAX_PIXELS, MAX_RHO
+
+FORMATS = ("table", "json", "csv", "markdown")
+MAX_COUNT = 2**40  # channels, sizes, weights given on the command line
+MAX_LIST = 100_000  # numbers in one comma list
+
+
+class Number(click.ParamType):
+    """A finite number in [lo, hi] (or (lo, hi] with lo_open); `integer` for whole numbers only."""
+
+    name = "number"
+
+    def __init__(self, lo: float, hi: float, lo_open: bool = False, integer: bool = False):
+        self.lo, self.hi, self.lo_open, self.integer = lo, hi, lo_open, integer
+        if integer:
+            self.name = "integer"
+
+    def describe(self) -> str:
+        show = (lambda v: f"{int(v):,}") if self.integer else (lambda v: f"{v:g}")
+        if self.lo_open:
+            return f"a number above {show(self.lo)} and at most {show(self.hi)}"
+        return f"{'a whole number' if self.integer else 'a number'} from {show(self.lo)} to {show(self.hi)}"
+
+    def parse(self, text, param, ctx):
+        if isinstance(text, bool):
+            self.fail(f"expected {self.describe()}, got {text!r}", param, ctx)
+        try:
+            value = float(str(text).strip().replace("_", "")) if not isinstance(text, (int, float)) else float(text)
+        except (ValueError, OverflowError):
+            self.fail(f"expected {self.describe()}, got {str(text)[:40]!r}", param, ctx)
+        ok = math.isfinite(value) and self.lo <= value <= self.hi and not (self.lo_open and value == self.lo)
+        if not ok or (self.integer and not value.is_integer()):
+            self.fail(f"expected {self.describe()}, got {str(text)[:40]!r}", param, ctx)
+        return int(value) if self.integer else value
+
+    def convert(self, value, param, ctx):
+        return self.parse(value, param, ctx)
+
+
+class Numbers(Number):
+    """A comma-separated list of numbers (``1,0.75,0.5``), each as for Number."""
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self.name = "list"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, list):
+            return value
+        pieces = str(value).split(",")
+        if len(pieces) > MAX_LIST:
+            self.fail(f"more than {MAX_LIST:,} values", param, ctx)
+        return [self.parse(p, param, ctx) for p in pieces]
+
+
+def count(lo: int = 1, hi: int = MAX_COUNT) -> Number:
+    return Number(lo, hi, integer=True)
+
+
+ALPHAS = Numbers(0, MAX_ALPHA, lo_open=True)
+RHOS = Numbers(0, MAX_RHO, lo_open=True)
+PIXELS = Numbers(1, MAX_PIXELS, integer=True)
+FRACTION = Number(0, 1, lo_open=True)
+BITS = Number(1, 32, integer=True)
+
+
+class Setting(click.ParamType):
+    """``KEY=VALUE``; the value is read as YAML (a number, a list, ...) by costcalc's own reader."""
+
+    name = "KEY=VALUE"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        key, eq, text = str(value).partition("=")
+        key = key.strip()
+        if not eq or not key:
+            self.fail(f"{str(value)[:60]!r}: expected KEY=VALUE", param, ctx)
+        if not text.strip():
+            return key, text
+        from .errors import SpecError
+        from .yamlio import parse_yaml
+
+        try:
+            return key, parse_yaml(text, f"--set {key}", max_nesting=16, max_items=MAX_LIST)
+        except SpecError:
+            return key, text  # not YAML: the text itself
+
+
+def settings_of(pairs) -> dict:
+    return dict(pairs or ())
+
+
+# -- option bundles ------------------------------------------------------------------------------
+
+
+def conventions_options(fn):
+    fn = click.option("--bytes", "nbytes", type=click.IntRange(1, 64), default=4, show_default=True,
+                      help="Bytes per element for memory access in bytes (4 = fp32).")(fn)
+    fn = click.option("--flops-per-mac", type=Number(0, MAX_FLOPS_PER_MAC, lo_open=True), default=2, show_default=True,
+                      help="FLOPs per MAC; 1 for papers that count mult-adds as FLOPs (the ShuffleNet papers).")(fn)
+    return fn
+
+
+def output_options(fn):
+    fn = click.option("--output", "-o", metavar="FILE", default=None,
+                      help="Write to FILE (atomically; through a link to its target) instead of standard output.")(fn)
+    fn = click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+                      help="Output format.")(fn)
+    return fn
+
+
+#: the deepest --max-depth: every level of blocks is a few Python frames while expanding
+MAX_DEPTH_LIMIT = 200
+
+
+def limits_options(fn):
+    """--max-layers, --max-repeat, --max-depth: kept in the click context, read by limits()."""
+
+    def keep(ctx, param, value):
+        if value is not None:
+            ctx.meta.setdefault("costcalc.limits", {})[param.name] = value
+
+    for name, what, top in (("max_depth", "nesting of blocks and branches (32)", MAX_DEPTH_LIMIT),
+                            ("max_repeat", "one item's repeat count (100,000)", 10**9),
+                            ("max_layers", "layers after expansion (200,000)", 10**9)):
+        fn = click.option(f"--{name.replace('_', '-')}", name, type=click.IntRange(1, top), default=None,
+                          expose_value=False, callback=keep, help=f"Limit on {what}.")(fn)
+    return fn
+
+
+def limits():
+    from .spec import DEFAULT_LIMITS, Limits
+
+    given = click.get_current_context().meta.get("costcalc.limits", {})
+    return Limits(**{**DEFAULT_LIMITS.__dict__, **given}) if given else DEFAULT_LIMITS
+
+
+def spec_options(fn):
+    fn = click.option("--set", "settings", metavar="KEY=VALUE", type=Setting(), multiple=True,
+                      help="Set a spec parameter (see `costcalc list`); repeatable.")(fn)
+    fn = click.option("--variant", default=None, help="Variant of the spec (also SPEC:VARIANT).")(fn)
+    return fn
+
+
+def config_options(many: bool = False, alpha_default=None):
+    """--alpha, --rho, --resolution: one configuration, or comma lists (`many`)."""
+    suffix = ",..." if many else ""
+
+    def deco(fn):
+        fn = click.option("--rho", type=RHOS, default=None, metavar=f"R{suffix}",
+                          help="Resolution multiplier on the spec's base size (instead of --resolution).")(fn)
+        fn = click.option("--resolution", type=PIXELS, default=None, metavar=f"PX{suffix}",
+                          help="Input size in pixels (instead of --rho).")(fn)
+        fn = click.option("--alpha", type=ALPHAS, default=alpha_default, metavar=f"A{suffix}",
+                          help="Width multiplier" + ("s." if many else " (default 1)."))(fn)
+        return fn
+
+    return deco
