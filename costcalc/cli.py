@@ -8,6 +8,7 @@ import sys
 import click
 
 from .errors import CostcalcError
+from .output import _Terminated, printable, write_output
 from .options import (
     Setting, config_options, conventions_options, limits, limits_options, output_options, settings_of, spec_options,
 )
@@ -20,49 +21,43 @@ class UsageProblem(CostcalcError):
     pass
 
 
-def _write(text: str, output: str | None) -> None:
-    """Print, or write `output` atomically: a temporary file, then a rename."""
-    if output is None or output == "-":
-        sys.stdout.write(text)
-        return
-    target = os.path.abspath(output)
-    folder = os.path.dirname(target)
-    if os.path.isdir(target):
-        raise UsageProblem(f"--output {output}: is a directory")
-    import tempfile
-
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".costcalc-", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise UsageProblem(f"--output {output}: cannot write: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 def emit(fmt: str, output: str | None, tables, data, records, fields=None) -> None:
     """Write one result in the chosen format. `tables`, `data` and `records` are zero-argument
     callables (only the one the format needs is built): report.Tables for table and markdown, any
     JSON-able object for json, a list of flat dicts for csv (columns `fields`, default: the first
-    record's keys)."""
+    record's keys). -o never overwrites a spec the command reads (command_inputs). Text formats are escaped (costcalc.output.printable): a name never reaches the
+    terminal as a control sequence; JSON escapes control characters itself."""
     from . import report as rp
 
+    files = command_inputs()
     if fmt == "json":
-        _write(rp.to_json(data()), output)
+        write_output([rp.to_json(data())], output, files)
     elif fmt == "csv":
         recs = records()
-        _write(rp.to_csv(recs, fields or (list(recs[0]) if recs else ["empty"])), output)
+        write_output([printable(rp.to_csv(recs, fields or (list(recs[0]) if recs else ["empty"])))], output, files)
     elif fmt == "markdown":
-        _write("\n".join(rp.to_markdown(t) for t in tables()), output)
+        write_output([printable("\n".join(rp.to_markdown(t) for t in tables()))], output, files)
     else:
-        render_tables(tables(), output)
+        render_tables(tables(), output, files)
+
+
+def command_inputs() -> list[str]:
+    """The files behind the running command's SPEC arguments (paths, bundled names, SPEC:VARIANT);
+    `verify` with no SPEC reads every bundled spec."""
+    from .spec import bundled_names, resolve, split_ref
+
+    ctx = click.get_current_context(silent=True)
+    params = ctx.params if ctx is not None else {}
+    refs = [params["spec"]] if params.get("spec") else list(params.get("specs") or ())
+    if not refs and ctx is not None and ctx.command.name == "verify":
+        refs = bundled_names()
+    out = []
+    for ref in refs:
+        try:
+            out.append(resolve(split_ref(ref)[0])[0])
+        except CostcalcError:
+            pass
+    return out
 
 
 def terminal_width(default: int = 120) -> int:
@@ -71,7 +66,7 @@ def terminal_width(default: int = 120) -> int:
     return min(max(int(text), 40), 1000) if text.isdigit() and len(text) < 6 else default
 
 
-def render_tables(tables: list, output: str | None) -> None:
+def render_tables(tables: list, output: str | None, inputs=()) -> None:
     from .report import to_text
 
     if (output is None or output == "-") and sys.stdout.isatty():
@@ -82,7 +77,7 @@ def render_tables(tables: list, output: str | None) -> None:
         Console(soft_wrap=False).print(Group(*[part for t in tables for part in (to_rich(t), "")]))
         return
     width = terminal_width() if output in (None, "-") else 120
-    _write("\n".join(to_text(t, width) for t in tables), output)
+    write_output([printable("\n".join(to_text(t, width) for t in tables))], output, inputs)
 
 
 def _conventions(flops_per_mac, nbytes):
@@ -298,14 +293,17 @@ def main(argv=None) -> int:
         return 130
     except click.ClickException as exc:
         msg = " ".join(exc.format_message().split())
-        sys.stderr.write(f"error: {msg} (see costcalc --help)\n")
+        sys.stderr.write(f"error: {printable(msg, False)} (see costcalc --help)\n")
         return 2
     except CostcalcError as exc:
-        sys.stderr.write(f"error: {' '.join(str(exc).split())}\n")
+        sys.stderr.write(f"error: {printable(' '.join(str(exc).split()), False)}\n")
         return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("error: interrupted\n")
         return 130
+    except _Terminated:
+        sys.stderr.write("error: terminated (nothing was written)\n")
+        return 143
     except BrokenPipeError:
         try:
             sys.stdout = open(os.devnull, "w")

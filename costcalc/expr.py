@@ -28,9 +28,30 @@ def make_divisible(value, divisor=8, min_value=None):
     return new
 
 
+def _round(value, digits=None):
+    if digits is not None and (not isinstance(digits, int) or isinstance(digits, bool) or abs(digits) > 30):
+        raise ExprError(f"round: digits must be a whole number from -30 to 30, got {digits!r}")
+    return round(value) if digits is None else round(value, digits)
+
+
+#: the largest magnitude of any number an expression computes (every step is checked)
+MAX_MAGNITUDE = 2**64
+
+
+def _bounded(value):
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        if abs(value) > MAX_MAGNITUDE:
+            raise ExprError("a number in the expression is too large (more than 2**64)")
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ExprError("the expression computes an infinite or NaN number")
+    return value
+
+
 FUNCTIONS = {
     "int": int,
-    "round": round,
+    "round": _round,
     "min": min,
     "max": max,
     "abs": abs,
@@ -103,7 +124,10 @@ def _eval(node, scope):
             raise ExprError(f"arithmetic needs numbers: {ast.unparse(node)!r}")
         if isinstance(node.op, ast.Pow) and (abs(right) > 64 or abs(left) > 2**32):
             raise ExprError("power too large")
-        return _BINOPS[type(node.op)](left, right)
+        result = _BINOPS[type(node.op)](left, right)
+        if isinstance(result, complex):
+            raise ExprError(f"not a real number: {ast.unparse(node)!r}")
+        return _bounded(result)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd, ast.Not)):
         value = _eval(node.operand, scope)
         if isinstance(node.op, ast.Not):
@@ -134,5 +158,8 @@ def _eval(node, scope):
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS:
         if node.keywords:
             raise ExprError("keyword arguments are not allowed")
-        return FUNCTIONS[node.func.id](*[_eval(a, scope) for a in node.args])
+        args = [_eval(a, scope) for a in node.args]
+        if len(args) > 64:
+            raise ExprError("too many arguments")
+        return _bounded(FUNCTIONS[node.func.id](*args))
     raise ExprError(f"not allowed in an expression: {ast.unparse(node)!r}")

@@ -403,18 +403,20 @@ def to_rich(table: Table):
     from rich.table import Table as RichTable
     from rich.text import Text
 
+    from .output import printable
+
     rt = RichTable(box=box.SIMPLE_HEAD, show_footer=False, pad_edge=False)
     for i, (head, key, justify) in enumerate(table.columns):
         keep_whole = justify == "right" or i == 0 or key == "status"
-        rt.add_column(Text(head), justify=justify, no_wrap=keep_whole, overflow="fold")
+        rt.add_column(Text(printable(head, False)), justify=justify, no_wrap=keep_whole, overflow="fold")
     for row in table.rows:  # cells are Text: never parsed as rich markup ("[conv1]")
-        rt.add_row(*[Text(str(row.get(key, ""))) for _, key, _ in table.columns])
+        rt.add_row(*[Text(printable(str(row.get(key, "")), False)) for _, key, _ in table.columns])
     if table.footer:
         rt.add_section()
         for row in table.footer:
-            rt.add_row(*[Text(str(row.get(key, ""))) for _, key, _ in table.columns], style="bold")
-    parts = [Text(table.title, style="bold")] + [Text(line, style="dim") for line in table.header]
-    parts += [rt] + [Text(line) for line in table.notes]
+            rt.add_row(*[Text(printable(str(row.get(key, "")), False)) for _, key, _ in table.columns], style="bold")
+    parts = [Text(printable(table.title, False), style="bold")] + [Text(printable(line, False), style="dim") for line in table.header]
+    parts += [rt] + [Text(printable(line, False)) for line in table.notes]
     return Group(*parts)
 
 
@@ -427,9 +429,11 @@ def to_text(table: Table, width: int = 120) -> str:
     """
     import textwrap
 
+    from .output import printable
+
     cols = table.columns
-    rows = [[str(r.get(k, "")) for _, k, _ in cols] for r in table.rows]
-    foot = [[str(r.get(k, "")) for _, k, _ in cols] for r in table.footer]
+    rows = [[printable(str(r.get(k, "")), False) for _, k, _ in cols] for r in table.rows]
+    foot = [[printable(str(r.get(k, "")), False) for _, k, _ in cols] for r in table.footer]
     widths = [max([len(h)] + [len(r[i]) for r in rows + foot]) for i, (h, _, _) in enumerate(cols)]
     fixed = [j == "right" for _, _, j in cols]
     budget = width - 2 - 3 * (len(cols) - 1)  # one space at each edge, three between columns
@@ -468,6 +472,8 @@ def to_text(table: Table, width: int = 120) -> str:
 
 
 def to_markdown(table: Table) -> str:
+    from .output import printable
+
     out = [f"**{table.title}**", ""]
     out += [f"- _{line}_" for line in table.header]
     if table.header:
@@ -476,7 +482,8 @@ def to_markdown(table: Table) -> str:
     out.append("| " + " | ".join(heads) + " |")
     out.append("|" + "|".join("---:" if j == "right" else "---" for _, _, j in table.columns) + "|")
     for row in table.rows + [{k: f"**{v}**" if v else "" for k, v in r.items()} for r in table.footer]:
-        out.append("| " + " | ".join(str(row.get(key, "")).replace("|", "\\|") for _, key, _ in table.columns) + " |")
+        out.append("| " + " | ".join(printable(str(row.get(key, "")), False).replace("|", "\\|")
+                                     for _, key, _ in table.columns) + " |")
     if table.notes:
         out.append("")
         out += [f"- {line}" for line in table.notes]

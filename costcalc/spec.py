@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import os
+import stat
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
@@ -97,7 +98,11 @@ def read_document(ref: str, limits: Limits = DEFAULT_LIMITS) -> tuple[LineDict, 
     if os.path.isdir(path):
         raise SpecError(shown, "", "is a directory, not a spec file")
     try:
-        with open(path, "rb") as fh:
+        # O_NONBLOCK: a FIFO or a device is opened without waiting, then refused
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                raise SpecError(shown, "", "not a regular file (a FIFO, device or socket cannot be a spec)")
             data = fh.read(limits.max_bytes + 1)
     except OSError as exc:
         raise SpecError(shown, "", f"cannot read: {exc.strerror or exc}") from None
@@ -465,8 +470,14 @@ class _Ctx:
                 attrs[key] = default if default is None else self.check_kind(default, kind, f"{here}.{key}", None)
         if "bias" in attrs and attrs["bias"] is None:
             attrs["bias"] = True
-        if ltype in ("maxpool", "avgpool") and not attrs["global"] and attrs["kernel"] is None:
-            self.fail(f"{here}.kernel", f"missing (a {ltype} layer needs a kernel unless global: true)", getattr(item, "line", None))
+        if ltype in ("maxpool", "avgpool") and not attrs["global"]:
+            if attrs["kernel"] is None:
+                self.fail(f"{here}.kernel", f"missing (a {ltype} layer needs a kernel unless global: true)", getattr(item, "line", None))
+            pad = attrs["padding"]
+            if not isinstance(pad, str) and any(p > k // 2 for p, k in zip(pad, attrs["kernel"])):
+                # a window over padding alone has nothing to pool (PyTorch refuses it likewise)
+                self.fail(f"{here}.padding", f"padding {list(pad)} is more than half the kernel {list(attrs['kernel'])}",
+                          _line(item, "padding") if "padding" in item else getattr(item, "line", None))
         if ltype == "conv" and (attrs["out"] is None) == (attrs["expand"] is None):
             self.fail(f"{here}.out", "a conv layer needs 'out' (channels) or 'expand' (a multiple of its input channels), not both", getattr(item, "line", None))
         if ltype == "split" and attrs["index"] >= attrs["sections"]:

@@ -67,7 +67,7 @@ def test_limits_are_options(run):
 
 
 def test_interrupted_write_leaves_the_previous_file(monkeypatch, tmp_path):
-    from costcalc import cli
+    from costcalc import output
 
     target = tmp_path / "report.json"
     target.write_text("previous")
@@ -77,6 +77,6 @@ def test_interrupted_write_leaves_the_previous_file(monkeypatch, tmp_path):
 
     monkeypatch.setattr(os, "replace", fail)
     with pytest.raises(KeyboardInterrupt):
-        cli._write("new contents", str(target))
+        output.write_output(["new contents"], str(target))
     assert target.read_text() == "previous"
     assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
