@@ -15,6 +15,9 @@ from .options import (
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 EXIT_FAILED_VERIFY = 1
+#: configurations in one sweep (CSV and JSON are streamed), and in one table or Markdown sweep
+MAX_SWEEP = 10_000_000
+MAX_SWEEP_TABLE = 100_000
 
 
 class UsageProblem(CostcalcError):
@@ -222,15 +225,25 @@ def sweep(spec, alpha, resolution, rho, variant, settings, flops_per_mac, nbytes
     if rho is not None and resolution is not None:
         raise UsageProblem("give --rho or --resolution, not both")
     a, px, r = alpha, resolution, rho
-    if len(a) * len(px or r or [1]) > 100_000 and fmt == "table":
-        raise UsageProblem("more than 100,000 configurations: use --format csv or json")
+    n = len(a) * len(px or r or [1])
+    if n > MAX_SWEEP:
+        raise UsageProblem(f"{n:,} configurations: more than the limit of {MAX_SWEEP:,} for one sweep")
+    if n > MAX_SWEEP_TABLE and fmt in ("table", "markdown"):
+        raise UsageProblem(f"{n:,} configurations: more than {MAX_SWEEP_TABLE:,} in a {fmt}; use --format csv or json")
     s = _load(spec, variant, settings)
-    res = _evaluate(evaluate, s, a, px, r, per_layer=False)
     conv = _conventions(flops_per_mac, nbytes)
-    emit(fmt, output, lambda: [rp.sweep_table(res, conv)],
-         lambda: {"spec": s.name, "variant": s.variant, "flops_per_mac": conv.flops_per_mac,
-                  "configs": rp.sweep_records(res, conv)},
-         lambda: rp.sweep_records(res, conv))
+    if fmt in ("csv", "json"):  # streamed: a block of configurations at a time, bounded memory
+        from .engine import evaluate_blocks
+
+        try:
+            blocks = evaluate_blocks(s, a, px, r)
+            chunks = rp.sweep_csv(blocks, conv) if fmt == "csv" else rp.sweep_json(blocks, conv, s)
+            write_output(chunks, output, command_inputs())  # numbers only, and JSON escapes the name
+        except ValueError as exc:
+            raise UsageProblem(str(exc)) from None
+        return
+    res = _evaluate(evaluate, s, a, px, r, per_layer=False)
+    emit(fmt, output, lambda: [rp.sweep_table(res, conv)], None, None)
 
 
 @cli.command(context_settings=CONTEXT)

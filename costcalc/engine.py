@@ -111,6 +111,25 @@ def evaluate(spec: Spec, alpha=1.0, resolution=None, rho=None, *, grid: bool = T
             gc.enable()
 
 
+#: configurations evaluated at once by evaluate_blocks (bounds the memory of any grid)
+BLOCK = 1 << 16
+
+
+def evaluate_blocks(spec: Spec, alpha=1.0, resolution=None, rho=None, block: int = BLOCK):
+    """The grid alpha x resolution as successive totals-only Results of at most `block`
+    configurations, alpha-major (the order of one `evaluate`): memory stays bounded for any grid."""
+    alphas = _as_1d(alpha, "alpha", MAX_ALPHA)
+    res = input_sizes(spec, resolution, rho)
+    if res.size >= block:
+        for a in alphas:
+            for j in range(0, res.size, block):
+                yield evaluate(spec, alpha=a, resolution=res[j:j + block], per_layer=False)
+        return
+    step = max(1, block // res.size)
+    for i in range(0, alphas.size, step):
+        yield evaluate(spec, alpha=alphas[i:i + step], resolution=res, per_layer=False)
+
+
 def _evaluate(spec: Spec, alpha, resolution, rho, grid: bool, per_layer: bool) -> Result:
     alphas = _as_1d(alpha, "alpha", MAX_ALPHA)
     res = input_sizes(spec, resolution, rho)

@@ -290,17 +290,54 @@ def sweep_table(result: Result, conv: Conventions) -> Table:
 
 def sweep_records(result: Result, conv: Conventions) -> list[dict]:
     """One record per configuration (plain Python numbers; top-1 where the spec publishes one)."""
+    return [dict(zip(SWEEP_FIELDS, row)) for row in zip(*_sweep_columns(result, conv))]
+
+
+SWEEP_FIELDS = ("alpha", "resolution", "params", "weights", "macs", "flops", "mem_access", "top1")
+
+
+def _sweep_columns(result: Result, conv: Conventions):
+    """Per configuration: alpha, resolution, params, weights, macs, flops, mem_access, top1 as lists."""
     a = np.broadcast_to(result.alpha, result.shape).reshape(-1).tolist()
     r = np.broadcast_to(result.resolution, result.shape).reshape(-1).tolist()
-    tot = {q: np.broadcast_to(result.total(q), result.shape).reshape(-1).tolist()
-           for q in ("params", "weights", "macs", "mem_access")}
-    top1 = published_accuracy(result.spec)
+    p, w, m, mem = (np.broadcast_to(result.total(q), result.shape).reshape(-1)
+                    for q in ("params", "weights", "macs", "mem_access"))
     fpm = conv.flops_per_mac
-    return [
-        {"alpha": ai, "resolution": ri, "params": p, "weights": w, "macs": m, "flops": _num(m * fpm),
-         "mem_access": mem, "top1": top1.get((round(ai, 9), ri)) if top1 else None}
-        for ai, ri, p, w, m, mem in zip(a, r, tot["params"], tot["weights"], tot["macs"], tot["mem_access"])
-    ]
+    if float(fpm).is_integer():
+        flops = (m * int(fpm)).tolist()
+    else:
+        flops = [_num(x) for x in (m * fpm).tolist()]
+    top1 = published_accuracy(result.spec)
+    top = [top1.get((round(ai, 9), ri)) for ai, ri in zip(a, r)] if top1 else [None] * len(a)
+    return a, r, p.tolist(), w.tolist(), m.tolist(), flops, mem.tolist(), top
+
+
+def sweep_csv(blocks, conv: Conventions):
+    """The sweep as CSV text chunks, one per block of results (streamed: bounded memory)."""
+    yield ",".join(SWEEP_FIELDS) + "\n"
+    for result in blocks:
+        cols = _sweep_columns(result, conv)
+        yield "".join(f"{a!r},{r},{p},{w},{m},{f!r},{mem},{'' if t is None else repr(t)}\n"
+                      for a, r, p, w, m, f, mem, t in zip(*cols))
+
+
+def sweep_json(blocks, conv: Conventions, spec):
+    """The sweep as one JSON document {spec, variant, flops_per_mac, configs: [...]}, streamed."""
+    import json
+
+    head = {"spec": spec.name, "variant": spec.variant, "flops_per_mac": conv.flops_per_mac}
+    yield json.dumps(head)[:-1] + ', "configs": ['
+    first = True
+    for result in blocks:
+        cols = _sweep_columns(result, conv)
+        body = ",\n  ".join(
+            f'{{"alpha": {a!r}, "resolution": {r}, "params": {p}, "weights": {w}, "macs": {m}, '
+            f'"flops": {f!r}, "mem_access": {mem}, "top1": {"null" if t is None else repr(t)}}}'
+            for a, r, p, w, m, f, mem, t in zip(*cols))
+        if body:
+            yield ("\n  " if first else ",\n  ") + body
+            first = False
+    yield "\n]}\n"
 
 
 def verify_table(checks: list[Check]) -> Table:
