@@ -40,6 +40,10 @@ def _escape(match) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
+def needs_escape(text: str) -> bool:
+    return _CONTROL.search(text) is not None
+
+
 def printable(text: str, newlines: bool = True) -> str:
     """`text` with control characters shown as escapes (``\\x1b``); newlines kept if `newlines`."""
     if not newlines:

@@ -72,7 +72,8 @@ class Table:
 
 
 def _scalar(arr) -> int:
-    return int(np.reshape(arr, -1)[0])
+    """The one value of a one-configuration figure (a Python int already, or a 1-element array)."""
+    return arr if type(arr) is int else int(np.reshape(arr, -1)[0])
 
 
 def config_dict(result: Result, conv: Conventions) -> dict:
@@ -118,8 +119,12 @@ def rows(result: Result, depth: int | None = None) -> list[dict]:
     index: dict = {}
     for lr in result.layers:
         key = lr.name if depth is None else _prefix(lr.name, depth)
-        vals = {q: _scalar(v) for q, v in lr.values.items()}
-        shape = [_scalar(lr.c), _scalar(lr.h), _scalar(lr.w)]
+        if type(lr.c) is int:  # one configuration evaluated exactly: Python ints already
+            vals = dict(lr.values)
+            shape = [lr.c, lr.h, lr.w]
+        else:
+            vals = {q: _scalar(v) for q, v in lr.values.items()}
+            shape = [_scalar(lr.c), _scalar(lr.h), _scalar(lr.w)]
         if key not in index:
             index[key] = len(out)
             out.append({"name": key, "type": lr.type, "output": shape, "layers": 1, **vals})
@@ -466,14 +471,17 @@ def to_text(table: Table, width: int = 120) -> str:
     """
     import textwrap
 
-    from .output import printable
+    from .output import needs_escape, printable
 
     cols = table.columns
-    rows = [[printable(str(r.get(k, "")), False) for _, k, _ in cols] for r in table.rows]
-    foot = [[printable(str(r.get(k, "")), False) for _, k, _ in cols] for r in table.footer]
+    rows = [[str(r.get(k, "")) for _, k, _ in cols] for r in table.rows]
+    foot = [[str(r.get(k, "")) for _, k, _ in cols] for r in table.footer]
+    if needs_escape("".join("".join(r) for r in rows + foot)):  # one scan; escape cell by cell only if needed
+        rows, foot = ([[printable(c, False) for c in r] for r in part] for part in (rows, foot))
     widths = [max([len(h)] + [len(r[i]) for r in rows + foot]) for i, (h, _, _) in enumerate(cols)]
     fixed = [j == "right" for _, _, j in cols]
     budget = width - 2 - 3 * (len(cols) - 1)  # one space at each edge, three between columns
+    fits = sum(widths) <= budget
     while sum(widths) > budget:
         flexible = [i for i in range(len(cols)) if not fixed[i] and widths[i] > max(len(cols[i][0]), 8)]
         if not flexible:
@@ -482,6 +490,9 @@ def to_text(table: Table, width: int = 120) -> str:
         widths[i] -= 1
 
     def lines(cells: list[str]) -> list[str]:
+        if all(len(c) <= w for c, w in zip(cells, widths)):  # the common case: one line, no wrapping
+            parts = [c.rjust(w) if j == "right" else c.ljust(w) for c, w, (_, _, j) in zip(cells, widths, cols)]
+            return [(" " + "   ".join(parts)).rstrip()]
         wrapped = [textwrap.wrap(c, w, break_long_words=True) or [""] if not f else [c]
                    for c, w, f in zip(cells, widths, fixed)]
         out = []
@@ -497,8 +508,12 @@ def to_text(table: Table, width: int = 120) -> str:
     out = [table.title, *table.header, ""]
     out += lines([h for h, _, _ in cols])
     out.append(" " + "─" * (total - 2))
-    for r in rows:
-        out += lines(r)
+    if fits:  # every cell fits its column: one format for all rows, no wrapping
+        pattern = " " + "   ".join(f"{{:{'>' if j == 'right' else '<'}{w}}}" for w, (_, _, j) in zip(widths, cols))
+        out += [pattern.format(*r).rstrip() for r in rows]
+    else:
+        for r in rows:
+            out += lines(r)
     if foot:
         out.append("")
         for r in foot:

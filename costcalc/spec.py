@@ -28,7 +28,7 @@ from .ir import (
     Spec,
     WidthPolicy,
 )
-from .yamlio import LineDict, parse_yaml
+from .yamlio import LineDict, LineList, parse_yaml
 
 # ---------------------------------------------------------------------------
 # Limits (generous for real networks; overridable)
@@ -303,6 +303,7 @@ class _Ctx:
         self.limits = limits
         self.layers: list[Layer] = []
         self.names: dict[str, Layer] = {}  # full names after expansion: they must stay unique
+        self.checked: dict = {}  # _content_key(item) -> checked (type, attrs, scale, fused)
         self.blocks: dict = {}
         self.defaults: dict = {}
 
@@ -441,14 +442,49 @@ class _Ctx:
     def _layer(self, item, cur, prefix, here, scope, depth, stack, used) -> int:
         if "type" not in item:
             self.fail(here, "missing 'type' (or 'block')", getattr(item, "line", None))
+        key = _content_key(item)
+        hit = self.checked.get(key) if key is not None else None
+        if hit is None:
+            hit = self._checked_layer(item, here, scope)
+            if key is not None:  # the same text checks the same way: a chain of identical items is checked once
+                self.checked[key] = hit
+        ltype, attrs, scale, fused = hit
+        n = self._repeat(item, here, scope)
+        name = self._name(item, ltype, here, scope, used)
+        branches = item.get("branches")
+        for r in range(n):
+            before = len(self.layers)
+            full = f"{prefix}{name}.{r + 1}" if n > 1 else f"{prefix}{name}"
+            rattrs = attrs  # shared, never changed: a Layer's attrs are read-only
+            if r > 0 and "stride" in attrs and "stride" in item:
+                rattrs = {**attrs, "stride": (1, 1)}
+            if branches is not None:
+                if not isinstance(branches, list) or len(branches) < 1:
+                    self.fail(f"{here}.branches", f"expected a list of branches (each a list of layers), got {kind_of(branches)}", _line(item, "branches"))
+                ends = []
+                taken: dict = {}  # one namespace for all the branches under `full/`
+                for j, branch in enumerate(branches):
+                    bw = f"{here}.branches[{j}]"
+                    if branch is None or branch == []:
+                        ends.append(cur)
+                        continue
+                    ends.append(self.expand(branch, cur, f"{full}/", bw, scope, depth + 1, stack, taken))
+                inputs = tuple(ends)
+            else:
+                inputs = (cur,)
+            cur = self.add(Layer(full, ltype, inputs, rattrs, here, getattr(item, "line", None), scale, fused))
+            if r == 0:
+                self._project(n, len(self.layers) - before, here, item)
+        return cur
+
+    def _checked_layer(self, item, here, scope):
+        """(type, attrs, scale, fused) of a layer item: every key checked, defaults filled in."""
         ltype = self.resolve(item["type"], scope, f"{here}.type", _line(item, "type"))
         if not isinstance(ltype, str) or ltype not in LAYER_TYPES:
             self.fail(f"{here}.type", f"unknown layer type {kind_of(ltype)}{did_you_mean(str(ltype), LAYER_TYPES)}", _line(item, "type"))
         fields = LAYER_TYPES[ltype]
         allowed = COMMON_KEYS + tuple(fields) + (("branches",) if ltype in MERGE_TYPES else ())
         _check_keys(self, item, allowed, here)
-        n = self._repeat(item, here, scope)
-        name = self._name(item, ltype, here, scope, used)
         scale = "yes"
         if "scale" in item:
             s = self.resolve(item["scale"], scope, f"{here}.scale", _line(item, "scale"))
@@ -482,28 +518,28 @@ class _Ctx:
             self.fail(f"{here}.out", "a conv layer needs 'out' (channels) or 'expand' (a multiple of its input channels), not both", getattr(item, "line", None))
         if ltype == "split" and attrs["index"] >= attrs["sections"]:
             self.fail(f"{here}.index", f"index {attrs['index']} out of range for {attrs['sections']} sections", _line(item, "index"))
-        branches = item.get("branches")
-        for r in range(n):
-            before = len(self.layers)
-            full = f"{prefix}{name}.{r + 1}" if n > 1 else f"{prefix}{name}"
-            rattrs = dict(attrs)
-            if r > 0 and "stride" in rattrs and "stride" in item:
-                rattrs["stride"] = (1, 1)
-            if branches is not None:
-                if not isinstance(branches, list) or len(branches) < 1:
-                    self.fail(f"{here}.branches", f"expected a list of branches (each a list of layers), got {kind_of(branches)}", _line(item, "branches"))
-                ends = []
-                taken: dict = {}  # one namespace for all the branches under `full/`
-                for j, branch in enumerate(branches):
-                    bw = f"{here}.branches[{j}]"
-                    if branch is None or branch == []:
-                        ends.append(cur)
-                        continue
-                    ends.append(self.expand(branch, cur, f"{full}/", bw, scope, depth + 1, stack, taken))
-                inputs = tuple(ends)
-            else:
-                inputs = (cur,)
-            cur = self.add(Layer(full, ltype, inputs, rattrs, here, getattr(item, "line", None), scale, fused))
-            if r == 0:
-                self._project(n, len(self.layers) - before, here, item)
-        return cur
+        return ltype, attrs, scale, fused
+
+
+_PLAIN = (int, float, bool, type(None))
+
+
+def _content_key(item) -> tuple | None:
+    """A key for a layer item whose check does not depend on the scope: no $ expressions, no branches;
+    types are part of the key (``1`` and ``true`` check differently). None: check it afresh."""
+    parts = []
+    for k, v in item.items():
+        if k in ("name", "comment", "repeat"):
+            continue
+        t = type(v)
+        if t is str:
+            if v.startswith("$"):
+                return None
+        elif t is LineList or t is list:
+            if not all(type(x) is int for x in v):
+                return None
+            v = tuple(v)
+        elif t not in _PLAIN:
+            return None
+        parts.append((k, t, v))
+    return tuple(parts)

@@ -13,6 +13,7 @@ it was written as.
 
 from __future__ import annotations
 
+import gc
 import math
 import re
 
@@ -209,6 +210,8 @@ _NO_ALIASES = "YAML anchors and aliases are not supported in specs (use a block 
 
 def parse_yaml(text: str, source: str, max_nesting: int = MAX_NESTING, max_items: int = MAX_ITEMS):
     """Parse one YAML document; any problem is a one-line SpecError."""
+    enabled = gc.isenabled()
+    gc.disable()  # building the document allocates many objects and frees none: no cycles to collect
     try:
         return parse_events(text, max_nesting, max_items)
     except _Refused as exc:
@@ -220,3 +223,6 @@ def parse_yaml(text: str, source: str, max_nesting: int = MAX_NESTING, max_items
         raise SpecError(source, "", f"invalid YAML: {problem}", line) from None
     except yaml.YAMLError as exc:
         raise SpecError(source, "", f"invalid YAML: {' '.join(str(exc).split())}") from None
+    finally:
+        if enabled:
+            gc.enable()
