@@ -17,7 +17,9 @@ import numpy as np
 from .errors import SpecError
 from .format import MAX_ALPHA, MAX_PIXELS, MAX_RHO, kind_of
 from .ir import Spec
-from .rules import INT64_MAX, RULES, CountOverflow, Q, Shape, ShapeError
+from . import counts
+from .counts import INT64_MAX, Count, CountOverflow, Part, Totals
+from .rules import RULES, Shape, ShapeError
 from .scaling import resolution_from_rho, scale_channels
 
 #: the per-layer and total quantities the engine counts
@@ -105,10 +107,28 @@ def evaluate(spec: Spec, alpha=1.0, resolution=None, rho=None, *, grid: bool = T
     enabled = gc.isenabled()
     gc.disable()  # the walk allocates many small objects and frees none: no cycles to collect
     try:
+        if not grid and not per_layer:
+            return _pairwise_in_blocks(spec, alpha, resolution, rho)
         return _evaluate(spec, alpha, resolution, rho, grid, per_layer)
     finally:
         if enabled:
             gc.enable()
+
+
+def _pairwise_in_blocks(spec: Spec, alpha, resolution, rho) -> Result:
+    """Pairs evaluated BLOCK at a time (every part of a pair is a vector as long as the block):
+    the memory of a million pairs is the memory of their totals."""
+    first = _evaluate(spec, alpha, resolution, rho, False, False, probe=True)
+    n = first.shape[0]
+    if n <= BLOCK:
+        return _evaluate(spec, alpha, resolution, rho, False, False)
+    a, h = first.alpha, first.resolution
+    totals = {q: np.empty(n, dtype=np.int64) for q in QUANTITIES}
+    for i in range(0, n, BLOCK):
+        part = _evaluate(spec, a[i:i + BLOCK], h[i:i + BLOCK], None, False, False)
+        for q in QUANTITIES:
+            totals[q][i:i + BLOCK] = part.totals[q]
+    return Result(spec, a, h, first.width, (n,), totals, [])
 
 
 #: configurations evaluated at once by evaluate_blocks (bounds the memory of any grid)
@@ -130,7 +150,13 @@ def evaluate_blocks(spec: Spec, alpha=1.0, resolution=None, rho=None, block: int
         yield evaluate(spec, alpha=alphas[i:i + step], resolution=res, per_layer=False)
 
 
-def _evaluate(spec: Spec, alpha, resolution, rho, grid: bool, per_layer: bool) -> Result:
+def _grid(v):
+    """A per-layer figure as values over the grid (an int where it is one number)."""
+    return v if type(v) is int else v.value()
+
+
+def _evaluate(spec: Spec, alpha, resolution, rho, grid: bool, per_layer: bool, probe: bool = False) -> Result:
+    """The walk. With `probe`, only the configurations are worked out (nothing is evaluated)."""
     alphas = _as_1d(alpha, "alpha", MAX_ALPHA)
     res = input_sizes(spec, resolution, rho)
     base_h, base_w = spec.input_size
@@ -149,20 +175,23 @@ def _evaluate(spec: Spec, alpha, resolution, rho, grid: bool, per_layer: bool) -
         a, h = alphas, res
         shape = (alphas.size,)
     w = h if base_h == base_w else np.maximum(np.rint(h * (base_w / base_h)), 1).astype(np.int64)
+    if probe:
+        return Result(spec, a, h, w, shape, {}, [])
 
-    # One configuration: Python ints all the way (exact and fast); otherwise int64 arrays.
+    # One configuration: Python ints all the way (exact and fast); a grid: factored counts (costcalc.counts)
     scalar = alphas.size == 1 and res.size == 1
     if scalar:
-        inp = Shape(Q.of(spec.input_channels), Q.of(int(h.reshape(-1)[0])), Q.of(int(w.reshape(-1)[0])))
+        inp = Shape(spec.input_channels, int(h.reshape(-1)[0]), int(w.reshape(-1)[0]))
         sums = dict.fromkeys(QUANTITIES, 0)
     else:
-        inp = Shape(Q.of(spec.input_channels), Q(h), Q(w))
-        sums = {q: np.zeros(shape, dtype=np.int64) for q in QUANTITIES}
-    bounds = dict.fromkeys(QUANTITIES, 0)
+        counts.reset_caches()
+        hp = Part(h, int(h.max()), "r")
+        inp = Shape(spec.input_channels, Count.of_resolution(hp),
+                    Count.of_resolution(hp if w is h else Part(w, int(w.max()), "r")))
+        sums = {q: Totals() for q in QUANTITIES}
     nodes: list[Shape] = []
     results: list[LayerResult] = []
     width_cache: dict = {}
-    no_cost = Q.of(0)
 
     for index, layer in enumerate(spec.layers):
         ins = [inp if i < 0 else nodes[i] for i in layer.inputs]
@@ -174,7 +203,7 @@ def _evaluate(spec: Spec, alpha, resolution, rho, grid: bool, per_layer: bool) -
                 out_c = width_cache.get(key)
                 if out_c is None:
                     chans = scale_channels(base_out, a, spec.width, layer.scale)
-                    out_c = width_cache[key] = Q.of(int(chans.reshape(-1)[0])) if scalar else Q(chans)
+                    out_c = width_cache[key] = int(chans.reshape(-1)[0]) if scalar else Count.of_alpha(chans, int(chans.max()))
             cost = RULES[layer.type](layer, ins, out_c)
             out = cost.shape
             if cost.moves_data and not layer.fused:
@@ -186,24 +215,30 @@ def _evaluate(spec: Spec, alpha, resolution, rho, grid: bool, per_layer: bool) -
                         reads = reads + x.elements
                 mem = reads + activations + cost.params
             else:
-                activations = mem = no_cost
+                activations = mem = 0
             values = (cost.params, cost.bn_params, cost.macs, cost.ops, mem, activations)
-            for q, v in zip(QUANTITIES, values):
-                if v.mx:
-                    bounds[q] += v.mx
-                    if bounds[q] > INT64_MAX:
+            if scalar:
+                for q, v in zip(QUANTITIES, values):
+                    total = sums[q] = sums[q] + v
+                    if total > INT64_MAX:
                         raise CountOverflow()
-                    if scalar:
-                        sums[q] += v.a
-                    else:
-                        np.add(sums[q], v.a, out=sums[q], casting="unsafe")
+            else:
+                for q, v in zip(QUANTITIES, values):
+                    sums[q].add(v)
         except ShapeError as exc:
             raise SpecError(spec.source, f"{layer.where} ({layer.name})", str(exc), layer.line) from None
         except (CountOverflow, OverflowError):
             raise SpecError(spec.source, f"{layer.where} ({layer.name})", "a count overflows 64-bit integers", layer.line) from None
         nodes.append(out)
         if per_layer:
-            results.append(LayerResult(layer.name, layer.type, index, out.c.a, out.h.a, out.w.a,
-                                       {q: v.a for q, v in zip(QUANTITIES, values)}))
-    totals = {q: np.full(shape, v, dtype=np.int64) for q, v in sums.items()} if scalar else sums
+            if scalar:
+                results.append(LayerResult(layer.name, layer.type, index, out.c, out.h, out.w, dict(zip(QUANTITIES, values))))
+            else:
+                results.append(LayerResult(layer.name, layer.type, index, _grid(out.c), _grid(out.h), _grid(out.w),
+                                           {q: _grid(v) for q, v in zip(QUANTITIES, values)}))
+    if scalar:
+        totals = {q: np.full(shape, v, dtype=np.int64) for q, v in sums.items()}
+    else:
+        totals = {q: t.value(shape) for q, t in sums.items()}
+        counts.reset_caches()
     return Result(spec, a, h, w, shape, totals, results)

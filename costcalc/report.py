@@ -116,6 +116,10 @@ def _num(x: float):
 def rows(result: Result, depth: int | None = None) -> list[dict]:
     """Per-layer rows (one configuration); with `depth`, rolled up to that many name levels."""
     out: list[dict] = []
+    if depth is None and result.layers and type(result.layers[0].c) is int:
+        # one configuration, no roll-up (names are unique after expansion): one row per layer
+        return [{"name": lr.name, "type": lr.type, "output": [lr.c, lr.h, lr.w], "layers": 1, **lr.values}
+                for lr in result.layers]
     index: dict = {}
     for lr in result.layers:
         key = lr.name if depth is None else _prefix(lr.name, depth)
@@ -181,12 +185,17 @@ def report_table(result: Result, conv: Conventions, depth: int | None = None) ->
         ],
         header=header,
     )
+    bars = {}  # repeated layers have equal shares: format each share once
     for r in rows(result, depth):
         share = r["macs"] / total_macs
+        cell = bars.get(share)
+        if cell is None:
+            cell = bars[share] = f"{bar(share)} {share * 100:5.1f}%"
+        c, h, w = r["output"]
         table.rows.append({
             "name": r["name"], "type": r["type"] if r["layers"] == 1 else f"block ({r['layers']})",
-            "output": shape_text(*r["output"]), "params": grouped(r["params"]), "macs": grouped(r["macs"]),
-            "mem_access": grouped(r["mem_access"]), "share": f"{bar(share)} {share * 100:5.1f}%",
+            "output": f"{c}" if h == w == 1 else f"{c}x{h}x{w}", "params": f"{r['params']:,}",
+            "macs": f"{r['macs']:,}", "mem_access": f"{r['mem_access']:,}", "share": cell,
         })
     table.footer.append({
         "name": "Total", "type": f"{len(result.layers)} layers", "output": "",

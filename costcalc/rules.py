@@ -10,10 +10,11 @@ report (2 per MAC unless told otherwise).
 A rule takes the layer, the shapes of its inputs and the scaled output
 channels, and returns a :class:`Cost`.  Memory access cost is *not* computed
 here: the engine derives it centrally from its definition (input activations
-+ output activations + weights; ShuffleNet v2, Sec. 2).  Shapes are arrays
-that broadcast over the (alpha x resolution) grid; :class:`Q` carries an
-exact upper bound alongside every count so that int64 overflow is detected,
-never wrapped.
++ output activations + weights; ShuffleNet v2, Sec. 2).  Counts are Python
+ints for one configuration and :class:`costcalc.counts.Count` over a grid;
+a rule is written once with ``+``, ``*``, ``//`` and the helpers of
+:mod:`costcalc.counts`, which take either, and int64 overflow is detected
+there, never wrapped.
 """
 
 from __future__ import annotations
@@ -21,121 +22,42 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-import numpy as np
-
+from .counts import differ, first_not_divisible, highest, lowest, spatial
 from .ir import ACTIVATIONS, LAYER_TYPES, Layer
-
-INT64_MAX = 2**63 - 1
-
-
-class CountOverflow(ArithmeticError):
-    pass
 
 
 class ShapeError(ValueError):
     """An impossible configuration; the engine adds the file and the place."""
 
 
-class Q:
-    """A non-negative count with an exact upper bound on its entries, so that int64 overflow is caught.
-
-    `a` is a Python int (one configuration: exact, fast) or an int64 array broadcasting over the grid.
-    """
-
-    __slots__ = ("a", "mx")
-
-    def __init__(self, a, mx: int | None = None):
-        self.a = a
-        self.mx = (a if type(a) is int else int(np.max(a))) if mx is None else mx
-
-    @staticmethod
-    def of(value) -> "Q":
-        if isinstance(value, Q):
-            return value
-        if isinstance(value, (int, np.integer)):
-            return Q(int(value), int(value))
-        return Q(value)
-
-    def __mul__(self, other) -> "Q":
-        if type(other) is int:
-            oa = omx = other
-        else:
-            other = Q.of(other)
-            oa, omx = other.a, other.mx
-        bound = self.mx * omx
-        if bound > INT64_MAX:
-            if type(self.a) is int and type(oa) is int:
-                raise CountOverflow()
-            exact = np.max(np.multiply(self.a, oa, dtype=np.float64))
-            if exact >= 2.0**63 * (1 - 1e-12):
-                raise CountOverflow()
-            return Q(np.multiply(self.a, oa))
-        return Q(self.a * oa, bound)
-
-    __rmul__ = __mul__
-
-    def __add__(self, other) -> "Q":
-        other = Q.of(other)
-        bound = self.mx + other.mx
-        if bound > INT64_MAX:
-            if type(self.a) is int and type(other.a) is int:
-                raise CountOverflow()
-            exact = np.max(np.add(self.a, other.a, dtype=np.float64))
-            if exact >= 2.0**63 * (1 - 1e-12):
-                raise CountOverflow()
-            return Q(np.add(self.a, other.a))
-        return Q(self.a + other.a, bound)
-
-    __radd__ = __add__
-
-    def __floordiv__(self, k: int) -> "Q":
-        return Q(self.a // k, self.mx // k)
-
-
-ZERO = Q(0, 0)
-
-
-def _min(a) -> int:
-    return a if type(a) is int else int(np.min(a))
-
-
-def _differ(a, b) -> bool:
-    if type(a) is int and type(b) is int:
-        return a != b
-    return bool(np.any(np.not_equal(a, b)))
-
-
 class Shape:
-    """Channels, height and width; each a Q broadcasting over the grid."""
+    """Channels, height and width: Python ints (one configuration) or counts.Count (a grid)."""
 
     __slots__ = ("c", "h", "w", "_elements")
 
-    def __init__(self, c: Q, h: Q, w: Q):
+    def __init__(self, c, h, w):
         self.c, self.h, self.w = c, h, w
         self._elements = None
 
     @property
-    def elements(self) -> Q:
-        if self._elements is not None:
-            return self._elements
-        e = self.c * self.h * self.w
-        if type(e.a) is int:  # cache scalars only: a grid-sized array per layer would hold memory
-            self._elements = e
-        return e
+    def elements(self):
+        if self._elements is None:
+            self._elements = self.c * self.h * self.w
+        return self._elements
 
 
 @dataclass
 class Cost:
     shape: Shape
-    params: Q = ZERO  # weights + biases + BatchNorm scale/shift
-    bn_params: Q = ZERO
-    macs: Q = ZERO
-    ops: Q = ZERO  # other element-wise operations
-    reads: Q | None = None  # activations read, if not all of every input
+    params: object = 0  # weights + biases + BatchNorm scale/shift (an int or a counts.Count, as all counts)
+    bn_params: object = 0
+    macs: object = 0
+    ops: object = 0  # other element-wise operations
+    reads: object = None  # activations read, if not all of every input
     moves_data: bool = True  # False for views (flatten, dropout, identity): no memory traffic
 
 
-Rule = Callable[[Layer, list, "Q | None"], Cost]
+Rule = Callable[[Layer, list, object], Cost]
 RULES: dict[str, Rule] = {}
 
 
@@ -155,48 +77,43 @@ def rule(*types: str):
 # -- geometry ----------------------------------------------------------------
 
 
-def _positive(q: Q, what: str) -> Q:
-    if _min(q.a) < 1:
+def _positive(n, what: str):
+    if lowest(n) < 1:
         raise ShapeError(what)
-    return q
+    return n
 
 
-def conv_size(n: Q, k: int, s: int, p, d: int) -> Q:
+def conv_size(n, k: int, s: int, p, d: int):
     """Output length of a convolution: TF 'same'/'valid' or explicit padding."""
     if p == "same":
-        out = (n.a + (s - 1)) // s
+        out = spatial(n, ("same", s), lambda x: (x + (s - 1)) // s)
     else:
         pad = 0 if p == "valid" else p
-        out = (n.a + 2 * pad - d * (k - 1) - 1) // s + 1
-    return _positive(Q(out, max(int(n.mx) + 2 * (0 if isinstance(p, str) else p), 1)), f"kernel {k} (dilation {d}) is larger than its padded input")
+        out = spatial(n, ("conv", k, s, pad, d), lambda x: (x + 2 * pad - d * (k - 1) - 1) // s + 1)
+    return _positive(out, f"kernel {k} (dilation {d}) is larger than its padded input")
 
 
-def pool_size(n: Q, k: int, s: int, p: int, ceil: bool) -> Q:
+def pool_size(n, k: int, s: int, p: int, ceil: bool):
     """Output length of a pooling window; `ceil` is Caffe's rounding (last window clipped)."""
-    span = n.a + 2 * p - k
-    if ceil:
+    def length(x):
+        span = x + 2 * p - k
+        if not ceil:
+            return span // s + 1
         out = -(-span // s) + 1
-        if p > 0:
-            out = out - ((out - 1) * s >= n.a + p)
-    else:
-        out = span // s + 1
-    return _positive(Q(out, max(int(n.mx) + 2 * p, 1)), f"pooling window {k} is larger than its padded input")
+        return out - ((out - 1) * s >= x + p) if p > 0 else out
+
+    return _positive(spatial(n, ("pool", k, s, p, ceil), length), f"pooling window {k} is larger than its padded input")
 
 
 def _pad(p, i):
     return p if isinstance(p, str) else p[i]
 
 
-def _check_divisible(c: Q, g: int, what: str, by: str = "groups"):
+def _check_divisible(c, g: int, what: str, by: str = "groups"):
     if g == 1:
         return
-    if type(c.a) is int:
-        if c.a % g:
-            raise ShapeError(f"{what} {c.a} not divisible by {by} {g}")
-        return
-    rem = np.asarray(c.a) % g
-    if np.any(rem):
-        bad = int(np.asarray(c.a).flat[int(np.argmax(rem != 0))])
+    bad = first_not_divisible(c, g)
+    if bad is not None:
         raise ShapeError(f"{what} {bad} not divisible by {by} {g}")
 
 
@@ -204,7 +121,7 @@ def _check_divisible(c: Q, g: int, what: str, by: str = "groups"):
 
 
 @rule("conv")
-def conv(layer: Layer, ins: list[Shape], out_c: Q | None) -> Cost:
+def conv(layer: Layer, ins: list[Shape], out_c) -> Cost:
     x = ins[0]
     if out_c is None:  # `expand`: a multiple of the (already scaled) input channels
         out_c = x.c * layer.attrs["expand"]
@@ -217,7 +134,7 @@ def conv(layer: Layer, ins: list[Shape], out_c: Q | None) -> Cost:
     per_out = (x.c // g) * (kh * kw)  # weights feeding one output value
     params = out_c * per_out
     shape = Shape(out_c, ho, wo)
-    ops = ZERO
+    ops = 0
     if layer.attrs["bias"]:
         params = params + out_c
         ops = shape.elements
@@ -225,7 +142,7 @@ def conv(layer: Layer, ins: list[Shape], out_c: Q | None) -> Cost:
 
 
 @rule("dwconv")
-def dwconv(layer: Layer, ins: list[Shape], out_c: Q | None) -> Cost:
+def dwconv(layer: Layer, ins: list[Shape], out_c) -> Cost:
     x = ins[0]
     (kh, kw), (sh, sw), (dh, dw) = layer.attrs["kernel"], layer.attrs["stride"], layer.attrs["dilation"]
     p = layer.attrs["padding"]
@@ -233,7 +150,7 @@ def dwconv(layer: Layer, ins: list[Shape], out_c: Q | None) -> Cost:
     c = x.c * layer.attrs["multiplier"]
     params = c * (kh * kw)
     shape = Shape(c, ho, wo)
-    ops = ZERO
+    ops = 0
     if layer.attrs["bias"]:
         params = params + c
         ops = shape.elements
@@ -241,31 +158,29 @@ def dwconv(layer: Layer, ins: list[Shape], out_c: Q | None) -> Cost:
 
 
 @rule("linear")
-def linear(layer: Layer, ins: list[Shape], out_c: Q) -> Cost:
+def linear(layer: Layer, ins: list[Shape], out_c) -> Cost:
     fan_in = ins[0].elements  # a linear layer reads its whole input (implicit flatten)
     params = fan_in * out_c
-    one = Q.of(1)
-    ops = ZERO
+    ops = 0
     if layer.attrs["bias"]:
         params = params + out_c
         ops = out_c
-    return Cost(Shape(out_c, one, one), params=params, macs=fan_in * out_c, ops=ops)
+    return Cost(Shape(out_c, 1, 1), params=params, macs=fan_in * out_c, ops=ops)
 
 
 @rule("maxpool", "avgpool")
-def pool(layer: Layer, ins: list[Shape], out_c: Q | None) -> Cost:
+def pool(layer: Layer, ins: list[Shape], out_c) -> Cost:
     x = ins[0]
     if layer.attrs["global"]:
-        one = Q.of(1)
-        shape = Shape(x.c, one, one)
-        return Cost(shape, ops=x.elements)  # one compare/add per input element
+        return Cost(Shape(x.c, 1, 1), ops=x.elements)  # one compare/add per input element
     kh, kw = layer.attrs["kernel"]
     sh, sw = layer.attrs["stride"] or (kh, kw)
     p = layer.attrs["padding"]
     if isinstance(p, str):
         ph, pw = (kh // 2, kw // 2) if p == "same" else (0, 0)
         if p == "same":
-            ho, wo = Q((x.h.a + sh - 1) // sh, x.h.mx), Q((x.w.a + sw - 1) // sw, x.w.mx)
+            ho = spatial(x.h, ("same", sh), lambda v: (v + sh - 1) // sh)
+            wo = spatial(x.w, ("same", sw), lambda v: (v + sw - 1) // sw)
         else:
             ho, wo = pool_size(x.h, kh, sh, 0, layer.attrs["ceil"]), pool_size(x.w, kw, sw, 0, layer.attrs["ceil"])
     else:
@@ -275,67 +190,64 @@ def pool(layer: Layer, ins: list[Shape], out_c: Q | None) -> Cost:
 
 
 @rule("bn")
-def batchnorm(layer: Layer, ins: list[Shape], out_c: Q | None) -> Cost:
+def batchnorm(layer: Layer, ins: list[Shape], out_c) -> Cost:
     x = ins[0]
     bn = x.c * 2  # learnable scale and shift (moving statistics are not parameters)
     return Cost(Shape(x.c, x.h, x.w), params=bn, bn_params=bn, ops=x.elements * 2)
 
 
 @rule(*ACTIVATIONS)
-def activation(layer: Layer, ins: list[Shape], out_c: Q | None) -> Cost:
+def activation(layer: Layer, ins: list[Shape], out_c) -> Cost:
     x = ins[0]
     return Cost(Shape(x.c, x.h, x.w), ops=x.elements)
 
 
 @rule("lrn")
-def lrn(layer: Layer, ins: list[Shape], out_c: Q | None) -> Cost:
+def lrn(layer: Layer, ins: list[Shape], out_c) -> Cost:
     x = ins[0]
     # sum of `size` squares, one power and one division per element
     return Cost(Shape(x.c, x.h, x.w), ops=x.elements * (layer.attrs["size"] + 2))
 
 
 @rule("dropout", "identity")
-def passthrough(layer: Layer, ins: list[Shape], out_c: Q | None) -> Cost:
+def passthrough(layer: Layer, ins: list[Shape], out_c) -> Cost:
     x = ins[0]
     return Cost(Shape(x.c, x.h, x.w), moves_data=False)
 
 
 @rule("flatten")
-def flatten(layer: Layer, ins: list[Shape], out_c: Q | None) -> Cost:
-    one = Q.of(1)
-    return Cost(Shape(ins[0].elements, one, one), moves_data=False)
+def flatten(layer: Layer, ins: list[Shape], out_c) -> Cost:
+    return Cost(Shape(ins[0].elements, 1, 1), moves_data=False)
 
 
 def _same_spatial(ins: list[Shape], what: str):
     first = ins[0]
     for k, other in enumerate(ins[1:], start=1):
-        if _differ(first.h.a, other.h.a) or _differ(first.w.a, other.w.a):
+        if differ(first.h, other.h) or differ(first.w, other.w):
             raise ShapeError(
                 f"{what} of mismatched sizes: input 0 is {_hw(first)}, input {k} is {_hw(other)}"
             )
 
 
 def _hw(s: Shape) -> str:
-    return f"{int(np.max(s.h.a))}x{int(np.max(s.w.a))}"
+    return f"{highest(s.h)}x{highest(s.w)}"
 
 
 @rule("add")
-def add(layer: Layer, ins: list[Shape], out_c: Q | None) -> Cost:
+def add(layer: Layer, ins: list[Shape], out_c) -> Cost:
     if len(ins) < 2:
         raise ShapeError("add needs at least two inputs (give it branches)")
     _same_spatial(ins, "add")
     first = ins[0]
     for k, other in enumerate(ins[1:], start=1):
-        if _differ(first.c.a, other.c.a):
-            raise ShapeError(
-                f"add of mismatched shapes: input 0 has {int(np.max(first.c.a))} channels, input {k} has {int(np.max(other.c.a))}"
-            )
+        if differ(first.c, other.c):
+            raise ShapeError(f"add of mismatched shapes: input 0 has {highest(first.c)} channels, input {k} has {highest(other.c)}")
     shape = Shape(first.c, first.h, first.w)
     return Cost(shape, ops=shape.elements * (len(ins) - 1))
 
 
 @rule("concat")
-def concat(layer: Layer, ins: list[Shape], out_c: Q | None) -> Cost:
+def concat(layer: Layer, ins: list[Shape], out_c) -> Cost:
     _same_spatial(ins, "concat")
     c = ins[0].c
     for other in ins[1:]:
@@ -344,7 +256,7 @@ def concat(layer: Layer, ins: list[Shape], out_c: Q | None) -> Cost:
 
 
 @rule("split")
-def split(layer: Layer, ins: list[Shape], out_c: Q | None) -> Cost:
+def split(layer: Layer, ins: list[Shape], out_c) -> Cost:
     x = ins[0]
     n = layer.attrs["sections"]
     _check_divisible(x.c, n, "channels", "sections")
@@ -353,7 +265,7 @@ def split(layer: Layer, ins: list[Shape], out_c: Q | None) -> Cost:
 
 
 @rule("shuffle")
-def shuffle(layer: Layer, ins: list[Shape], out_c: Q | None) -> Cost:
+def shuffle(layer: Layer, ins: list[Shape], out_c) -> Cost:
     x = ins[0]
     _check_divisible(x.c, layer.attrs["groups"], "channels")
     return Cost(Shape(x.c, x.h, x.w))
