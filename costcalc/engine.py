@@ -135,11 +135,29 @@ def _pairwise_in_blocks(spec: Spec, alpha, resolution, rho) -> Result:
 BLOCK = 1 << 16
 
 
+def check_grid(spec: Spec, alphas: np.ndarray, res: np.ndarray) -> None:
+    """Raise the error the grid alphas x res would raise, at the cost of A + R + 1 configurations.
+
+    A shape error depends on the channels (alpha alone: divisibility, mismatched adds) or on the
+    spatial sizes (the resolution alone), so the failing configurations are (bad alphas x every
+    resolution) and (every alpha x bad resolutions): one row and one column of the grid find them.
+    Counts grow with alpha and with the resolution, so the largest configuration is where a count
+    would overflow. A streamed sweep checks this before it writes anything."""
+    evaluate(spec, alpha=alphas, resolution=res[:1], per_layer=False)
+    evaluate(spec, alpha=alphas[:1], resolution=res, per_layer=False)
+    evaluate(spec, alpha=float(alphas.max()), resolution=int(res.max()), per_layer=False)
+
+
 def evaluate_blocks(spec: Spec, alpha=1.0, resolution=None, rho=None, block: int = BLOCK):
     """The grid alpha x resolution as successive totals-only Results of at most `block`
     configurations, alpha-major (the order of one `evaluate`): memory stays bounded for any grid."""
     alphas = _as_1d(alpha, "alpha", MAX_ALPHA)
     res = input_sizes(spec, resolution, rho)
+    check_grid(spec, alphas, res)  # now, before the caller writes anything
+    return _blocks(spec, alphas, res, block)
+
+
+def _blocks(spec: Spec, alphas: np.ndarray, res: np.ndarray, block: int):
     if res.size >= block:
         for a in alphas:
             for j in range(0, res.size, block):

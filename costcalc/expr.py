@@ -44,8 +44,11 @@ def _bounded(value):
     if isinstance(value, int):
         if abs(value) > MAX_MAGNITUDE:
             raise ExprError("a number in the expression is too large (more than 2**64)")
-    elif isinstance(value, float) and not math.isfinite(value):
-        raise ExprError("the expression computes an infinite or NaN number")
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise ExprError("the expression computes an infinite or NaN number")
+        if abs(value) > MAX_MAGNITUDE:
+            raise ExprError("a number in the expression is too large (more than 2**64)")
     return value
 
 

@@ -97,8 +97,10 @@ class Setting(click.ParamType):
 
         try:
             return key, parse_yaml(text, f"--set {key}", max_nesting=16, max_items=MAX_LIST)
-        except SpecError:
-            return key, text  # not YAML: the text itself
+        except SpecError as exc:
+            if exc.detail.startswith("invalid YAML") and text.lstrip()[:1] not in ("[", "{"):
+                return key, text  # not YAML: the text itself
+            self.fail(f"{key}: {exc.detail}", param, ctx)  # YAML past a limit: too deep, too long, a tag
 
 
 def settings_of(pairs) -> dict:

@@ -149,3 +149,103 @@ def test_corrupted_specs_never_crash(tmp_path, case):
     if code == 2:
         assert err.count("\n") == 1 and err.startswith("error: ") and "corrupt.yaml" in err, err
     assert "Traceback" not in err
+
+
+# -- properties that would have caught the defects of "Reliability II" -----------------------------
+
+from costcalc import expr  # noqa: E402
+from costcalc.engine import check_grid  # noqa: E402
+from costcalc.errors import SpecError  # noqa: E402
+
+
+def _windows(n: int, k: int, s: int, p: int) -> int:
+    """Window positions counted one by one (an oracle independent of the size formula): a window
+    starts every s steps from -p while it stays within the padded input."""
+    return sum(1 for start in range(-p, n + p - k + 1, s))
+
+
+@SETTINGS
+@given(st.integers(1, 64), st.integers(1, 7), st.integers(1, 4), st.integers(0, 8))
+def test_pooling_never_makes_more_windows_than_fit(n, k, s, p):
+    text = (f"name: p\ninput: {{channels: 1, size: {n}}}\n"
+            f"layers:\n  - {{type: maxpool, kernel: {k}, stride: {s}, padding: {p}}}\n")
+    try:
+        spec = build_spec(parse_yaml(text, "p.yaml"), "p.yaml")
+        out = evaluate(spec).layers[0].h
+    except SpecError as exc:  # refused: padding over half the kernel, or a window larger than the input
+        assert p > k // 2 or k > n + 2 * p, str(exc)
+        return
+    assert p <= k // 2 and out == _windows(n, k, s, p) and 1 <= out <= n + 1
+
+
+@SETTINGS
+@given(st.lists(st.floats(1e-3, 1000, allow_nan=False), min_size=1, max_size=4),
+       st.lists(st.integers(1, 4096), min_size=1, max_size=3))
+def test_grid_totals_equal_scalar_evaluation_over_the_whole_range(alphas, sizes):
+    # a float cast past int64 once wrapped to a row of zeros (alpha 3e17): every total equals the
+    # exact one-configuration evaluation, or the configuration is refused
+    import costcalc
+
+    spec = costcalc.load_spec("lenet5")
+    try:
+        grid = evaluate(spec, alpha=alphas, resolution=sizes)
+    except SpecError:
+        return
+    for i, a in enumerate(alphas):
+        for j, r in enumerate(sizes):
+            one = evaluate(spec, alpha=a, resolution=r)
+            for q in QUANTITIES:
+                assert int(one.total(q)[0, 0]) == int(grid.total(q)[i, j]) >= 0
+
+
+@SETTINGS
+@given(specs())
+def test_names_are_unique_after_expansion(doc):
+    names = [layer.name for layer in build(doc).layers]
+    assert len(names) == len(set(names))
+
+
+@SETTINGS
+@given(specs(), st.lists(st.sampled_from([1.0, 0.75, 0.5, 0.3, 0.1]), min_size=1, max_size=4, unique=True),
+       st.lists(st.integers(1, 64), min_size=1, max_size=4, unique=True))
+def test_the_grid_check_fails_exactly_when_the_grid_does(doc, alphas, sizes):
+    # sweep checks one row, one column and the largest configuration before it streams anything
+    spec = build(doc)
+    try:
+        evaluate(spec, alpha=alphas, resolution=sizes, per_layer=False)
+        whole = None
+    except SpecError as exc:
+        whole = str(exc)
+    try:
+        check_grid(spec, np.array(alphas), np.array(sizes))
+        probe = None
+    except SpecError as exc:
+        probe = str(exc)
+    assert (whole is None) == (probe is None), (whole, probe)
+
+
+NUMBER = st.one_of(st.integers(-10**6, 10**6), st.floats(-1e6, 1e6, allow_nan=False))
+OPS = st.sampled_from(["+", "-", "*", "/", "//", "%", "**"])
+
+
+@st.composite
+def expressions(draw, depth=0):
+    if depth > 3 or draw(st.booleans()):
+        return repr(draw(NUMBER))
+    if draw(st.booleans()):
+        fn = draw(st.sampled_from(["round", "int", "max", "min", "abs", "floor", "ceil", "make_divisible"]))
+        args = [draw(expressions(depth + 1)) for _ in range(2 if fn in ("round", "max", "min", "make_divisible") else 1)]
+        return f"{fn}({', '.join(args)})"
+    return f"({draw(expressions(depth + 1))} {draw(OPS)} {draw(expressions(depth + 1))})"
+
+
+@settings(max_examples=300, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+@given(expressions())
+def test_expressions_end_quickly_in_a_bounded_number_or_an_error(text):
+    # round(5, -1000000000) once hung: every function and operator is bounded (the deadline fails a hang)
+    try:
+        value = expr.evaluate("$" + text, {})
+    except expr.ExprError:
+        return
+    assert isinstance(value, (int, float, bool))
+    assert abs(value) <= expr.MAX_MAGNITUDE
