@@ -235,11 +235,15 @@ def _evaluate(spec: Spec, alpha, resolution, rho, grid: bool, per_layer: bool, p
             else:
                 activations = mem = 0
             values = (cost.params, cost.bn_params, cost.macs, cost.ops, mem, activations)
-            if scalar:
-                for q, v in zip(QUANTITIES, values):
-                    total = sums[q] = sums[q] + v
-                    if total > INT64_MAX:
-                        raise CountOverflow()
+            if scalar:  # exact Python ints, checked against int64 per layer (mem access holds activations)
+                sums["params"] += cost.params
+                sums["bn_params"] += cost.bn_params
+                sums["macs"] += cost.macs
+                sums["ops"] += cost.ops
+                sums["mem_access"] += mem
+                sums["activations"] += activations
+                if max(sums["mem_access"], sums["macs"], sums["ops"], sums["params"]) > INT64_MAX:
+                    raise CountOverflow()
             else:
                 for q, v in zip(QUANTITIES, values):
                     sums[q].add(v)
@@ -250,7 +254,9 @@ def _evaluate(spec: Spec, alpha, resolution, rho, grid: bool, per_layer: bool, p
         nodes.append(out)
         if per_layer:
             if scalar:
-                results.append(LayerResult(layer.name, layer.type, index, out.c, out.h, out.w, dict(zip(QUANTITIES, values))))
+                results.append(LayerResult(layer.name, layer.type, index, out.c, out.h, out.w,
+                                           {"params": values[0], "bn_params": values[1], "macs": values[2],
+                                            "ops": values[3], "mem_access": mem, "activations": activations}))
             else:
                 results.append(LayerResult(layer.name, layer.type, index, _grid(out.c), _grid(out.h), _grid(out.w),
                                            {q: _grid(v) for q, v in zip(QUANTITIES, values)}))

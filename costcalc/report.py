@@ -186,7 +186,19 @@ def report_table(result: Result, conv: Conventions, depth: int | None = None) ->
         header=header,
     )
     bars = {}  # repeated layers have equal shares: format each share once
-    for r in rows(result, depth):
+    append = table.rows.append
+    if depth is None and result.layers and type(result.layers[0].c) is int:  # one row per layer, straight
+        for lr in result.layers:
+            v = lr.values
+            share = v["macs"] / total_macs
+            cell = bars.get(share)
+            if cell is None:
+                cell = bars[share] = f"{bar(share)} {share * 100:5.1f}%"
+            c, h, w = lr.c, lr.h, lr.w
+            append({"name": lr.name, "type": lr.type, "output": f"{c}" if h == w == 1 else f"{c}x{h}x{w}",
+                    "params": f"{v['params']:,}", "macs": f"{v['macs']:,}", "mem_access": f"{v['mem_access']:,}",
+                    "share": cell})
+    for r in (rows(result, depth) if not table.rows else ()):
         share = r["macs"] / total_macs
         cell = bars.get(share)
         if cell is None:
@@ -471,6 +483,21 @@ def to_rich(table: Table):
     return Group(*parts)
 
 
+def _cells(rows: list, cols: list) -> list:
+    """Rows as lists of cell strings, in column order."""
+    from operator import itemgetter
+
+    keys = [k for _, k, _ in cols]
+    try:
+        getter = itemgetter(*keys)
+        out = [getter(r) for r in rows] if len(keys) > 1 else [(getter(r),) for r in rows]
+        if all(type(c) is str for r in out for c in r):
+            return out
+    except KeyError:
+        pass
+    return [[str(r.get(k, "")) for k in keys] for r in rows]
+
+
 def to_text(table: Table, width: int = 120) -> str:
     """The same table as plain text, laid out like rich's SIMPLE_HEAD box, without importing rich.
 
@@ -483,11 +510,11 @@ def to_text(table: Table, width: int = 120) -> str:
     from .output import needs_escape, printable
 
     cols = table.columns
-    rows = [[str(r.get(k, "")) for _, k, _ in cols] for r in table.rows]
-    foot = [[str(r.get(k, "")) for _, k, _ in cols] for r in table.footer]
+    rows, foot = _cells(table.rows, cols), _cells(table.footer, cols)
     if needs_escape("".join("".join(r) for r in rows + foot)):  # one scan; escape cell by cell only if needed
         rows, foot = ([[printable(c, False) for c in r] for r in part] for part in (rows, foot))
-    widths = [max([len(h)] + [len(r[i]) for r in rows + foot]) for i, (h, _, _) in enumerate(cols)]
+    widths = [max(len(h), max(map(len, column), default=0)) for (h, _, _), column in zip(cols, zip(*(rows + foot)))] \
+        if rows or foot else [len(h) for h, _, _ in cols]
     fixed = [j == "right" for _, _, j in cols]
     budget = width - 2 - 3 * (len(cols) - 1)  # one space at each edge, three between columns
     fits = sum(widths) <= budget
