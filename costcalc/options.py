@@ -126,10 +126,6 @@ def output_options(fn):
     return fn
 
 
-#: the deepest --max-depth: every level of blocks is a few Python frames while expanding
-MAX_DEPTH_LIMIT = 200
-
-
 def limits_options(fn):
     """--max-layers, --max-repeat, --max-depth: kept in the click context, read by limits()."""
 
@@ -137,10 +133,11 @@ def limits_options(fn):
         if value is not None:
             ctx.meta.setdefault("costcalc.limits", {})[param.name] = value
 
-    for name, what, top in (("max_depth", "nesting of blocks and branches (32)", MAX_DEPTH_LIMIT),
-                            ("max_repeat", "one item's repeat count (100,000)", 10**9),
-                            ("max_layers", "layers after expansion (200,000)", 10**9)):
-        fn = click.option(f"--{name.replace('_', '-')}", name, type=click.IntRange(1, top), default=None,
+    from .spec import LIMIT_RANGES
+
+    for name, what in (("max_depth", "nesting of blocks and branches (32)"), ("max_repeat", "one item's repeat count (100,000)"),
+                       ("max_layers", "layers after expansion (100,000)")):
+        fn = click.option(f"--{name.replace('_', '-')}", name, type=click.IntRange(*LIMIT_RANGES[name]), default=None,
                           expose_value=False, callback=keep, help=f"Limit on {what}.")(fn)
     return fn
 

@@ -37,10 +37,22 @@ from .yamlio import LineDict, LineList, parse_yaml
 
 @dataclass(frozen=True)
 class Limits:
-    max_layers: int = 200_000  # primitive layers after expansion
+    """Bounds on the work one spec may ask for; each can be raised (within LIMIT_RANGES)."""
+
+    max_layers: int = 100_000  # primitive layers after expansion
     max_repeat: int = 100_000  # one item's repeat count
     max_depth: int = 32  # nesting of blocks and branches
     max_bytes: int = 16 * 1024 * 1024  # size of a spec file
+
+    def __post_init__(self):
+        for name, (lo, hi) in LIMIT_RANGES.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+                raise ValueError(f"Limits.{name}: expected a whole number from {lo:,} to {hi:,}, got {value!r}")
+
+
+#: how far each limit may be set: the nesting limit keeps the expansion within Python's stack
+LIMIT_RANGES = {"max_layers": (1, 10**9), "max_repeat": (1, 10**9), "max_depth": (1, 200), "max_bytes": (1, 2**31)}
 
 
 DEFAULT_LIMITS = Limits()

@@ -27,7 +27,7 @@ _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_NESTING = 256
 #: digits of an integer literal (2**63 has 19; a count that needs more is refused by the checks anyway)
 MAX_INT_DIGITS = 40
-#: items of one mapping or sequence (a spec at the 200,000-layer limit needs that many at most)
+#: items of one mapping or sequence (the loader passes its layer limit: a longer list cannot be a spec)
 MAX_ITEMS = 1_000_000
 
 

@@ -191,3 +191,20 @@ def test_unknown_bundled_name_suggests():
     with pytest.raises(SpecError) as info:
         load_spec("mobilenett")
     assert "did you mean 'mobilenet'?" in str(info.value)
+
+
+def test_python_callers_get_the_same_checks():
+    import math
+
+    import costcalc
+
+    for bad in ({"classes": math.nan}, {"classes": {1, 2}}, {"classes": 10**80}, {"classes": [[[[[[[[[[1]]]]]]]]]]}):
+        with pytest.raises(costcalc.SpecError):
+            costcalc.load_spec("mobilenet", settings=bad)
+    for bad in ({"max_depth": 10**6}, {"max_layers": 0}, {"max_repeat": 2.5}, {"max_bytes": True}):
+        with pytest.raises(ValueError):
+            costcalc.Limits(**bad)
+    spec = costcalc.load_spec("mobilenet")
+    for kwargs in ({"alpha": 3e17}, {"alpha": math.inf}, {"rho": 1e-9}, {"resolution": 10**7}, {"alpha": "x"}):
+        with pytest.raises(ValueError):
+            costcalc.evaluate(spec, **kwargs)
