@@ -65,7 +65,7 @@ def bar(share: float, width: int = 10) -> str:
 class Table:
     title: str
     columns: list  # (header, key, justify)
-    rows: list = field(default_factory=list)  # dicts key -> cell text
+    rows: list = field(default_factory=list)  # dicts key -> cell text, or tuples of cell texts in column order
     header: list = field(default_factory=list)  # lines above the table
     footer: list = field(default_factory=list)  # rows drawn after a rule (totals)
     notes: list = field(default_factory=list)  # lines below the table
@@ -195,9 +195,8 @@ def report_table(result: Result, conv: Conventions, depth: int | None = None) ->
             if cell is None:
                 cell = bars[share] = f"{bar(share)} {share * 100:5.1f}%"
             c, h, w = lr.c, lr.h, lr.w
-            append({"name": lr.name, "type": lr.type, "output": f"{c}" if h == w == 1 else f"{c}x{h}x{w}",
-                    "params": f"{v['params']:,}", "macs": f"{v['macs']:,}", "mem_access": f"{v['mem_access']:,}",
-                    "share": cell})
+            append((lr.name, lr.type, f"{c}" if h == w == 1 else f"{c}x{h}x{w}",  # in column order
+                    f"{v['params']:,}", f"{v['macs']:,}", f"{v['mem_access']:,}", cell))
     for r in (rows(result, depth) if not table.rows else ()):
         share = r["macs"] / total_macs
         cell = bars.get(share)
@@ -472,12 +471,12 @@ def to_rich(table: Table):
     for i, (head, key, justify) in enumerate(table.columns):
         keep_whole = justify == "right" or i == 0 or key == "status"
         rt.add_column(Text(printable(head, False)), justify=justify, no_wrap=keep_whole, overflow="fold")
-    for row in table.rows:  # cells are Text: never parsed as rich markup ("[conv1]")
-        rt.add_row(*[Text(printable(str(row.get(key, "")), False)) for _, key, _ in table.columns])
+    for row in _cells(table.rows, table.columns):  # cells are Text: never parsed as rich markup ("[conv1]")
+        rt.add_row(*[Text(printable(cell, False)) for cell in row])
     if table.footer:
         rt.add_section()
-        for row in table.footer:
-            rt.add_row(*[Text(printable(str(row.get(key, "")), False)) for _, key, _ in table.columns], style="bold")
+        for row in _cells(table.footer, table.columns):
+            rt.add_row(*[Text(printable(cell, False)) for cell in row], style="bold")
     parts = [Text(printable(table.title, False), style="bold")] + [Text(printable(line, False), style="dim") for line in table.header]
     parts += [rt] + [Text(printable(line, False)) for line in table.notes]
     return Group(*parts)
@@ -485,13 +484,16 @@ def to_rich(table: Table):
 
 def _cells(rows: list, cols: list) -> list:
     """Rows as lists of cell strings, in column order."""
+    from itertools import chain
     from operator import itemgetter
 
     keys = [k for _, k, _ in cols]
+    if rows and type(rows[0]) is tuple:
+        return rows  # already cells in column order
     try:
         getter = itemgetter(*keys)
         out = [getter(r) for r in rows] if len(keys) > 1 else [(getter(r),) for r in rows]
-        if all(type(c) is str for r in out for c in r):
+        if set(map(type, chain.from_iterable(out))) <= {str}:
             return out
     except KeyError:
         pass
@@ -507,11 +509,13 @@ def to_text(table: Table, width: int = 120) -> str:
     """
     import textwrap
 
+    from itertools import chain
+
     from .output import needs_escape, printable
 
     cols = table.columns
     rows, foot = _cells(table.rows, cols), _cells(table.footer, cols)
-    if needs_escape("".join("".join(r) for r in rows + foot)):  # one scan; escape cell by cell only if needed
+    if needs_escape("".join(chain.from_iterable(rows + foot))):  # one scan; escape cell by cell only if needed
         rows, foot = ([[printable(c, False) for c in r] for r in part] for part in (rows, foot))
     widths = [max(len(h), max(map(len, column), default=0)) for (h, _, _), column in zip(cols, zip(*(rows + foot)))] \
         if rows or foot else [len(h) for h, _, _ in cols]
@@ -541,22 +545,22 @@ def to_text(table: Table, width: int = 120) -> str:
         return out
 
     total = sum(widths) + 3 * (len(cols) - 1) + 2
-    out = [table.title, *table.header, ""]
-    out += lines([h for h, _, _ in cols])
-    out.append(" " + "─" * (total - 2))
+    head = [line.rstrip() for line in (table.title, *table.header, "")]
+    head += lines([h for h, _, _ in cols])
+    head.append(" " + "─" * (total - 2))
     if fits:  # every cell fits its column: one format for all rows, no wrapping
         pattern = " " + "   ".join(f"{{:{'>' if j == 'right' else '<'}{w}}}" for w, (_, _, j) in zip(widths, cols))
-        out += [pattern.format(*r).rstrip() for r in rows]
+        body = [pattern.format(*r).rstrip() for r in rows]
     else:
-        for r in rows:
-            out += lines(r)
+        body = [line for r in rows for line in lines(r)]
+    tail = []
     if foot:
-        out.append("")
+        tail.append("")
         for r in foot:
-            out += lines(r)
-    out.append("")
-    out += table.notes
-    return "\n".join(line.rstrip() for line in out).rstrip("\n") + "\n"
+            tail += lines(r)
+    tail.append("")
+    tail += [line.rstrip() for line in table.notes]
+    return "\n".join(head + body + tail).rstrip("\n") + "\n"
 
 
 def to_markdown(table: Table) -> str:
@@ -569,9 +573,9 @@ def to_markdown(table: Table) -> str:
     heads = [h for h, _, _ in table.columns]
     out.append("| " + " | ".join(heads) + " |")
     out.append("|" + "|".join("---:" if j == "right" else "---" for _, _, j in table.columns) + "|")
-    for row in table.rows + [{k: f"**{v}**" if v else "" for k, v in r.items()} for r in table.footer]:
-        out.append("| " + " | ".join(printable(str(row.get(key, "")), False).replace("|", "\\|")
-                                     for _, key, _ in table.columns) + " |")
+    bold = [[f"**{c}**" if c else "" for c in r] for r in _cells(table.footer, table.columns)]
+    for row in _cells(table.rows, table.columns) + bold:
+        out.append("| " + " | ".join(printable(cell, False).replace("|", "\\|") for cell in row) + " |")
     if table.notes:
         out.append("")
         out += [f"- {line}" for line in table.notes]

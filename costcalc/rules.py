@@ -85,6 +85,11 @@ def _positive(n, what: str):
 
 def conv_size(n, k: int, s: int, p, d: int):
     """Output length of a convolution: TF 'same'/'valid' or explicit padding."""
+    if type(n) is int:  # one configuration: the formula on the int (no cache, no closure)
+        out = (n + (s - 1)) // s if p == "same" else (n + 2 * (0 if p == "valid" else p) - d * (k - 1) - 1) // s + 1
+        if out < 1:
+            raise ShapeError(f"kernel {k} (dilation {d}) is larger than its padded input")
+        return out
     if p == "same":
         out = spatial(n, ("same", s), lambda x: (x + (s - 1)) // s)
     else:

@@ -366,9 +366,8 @@ class _Ctx:
         cur = inp
         for i, item in enumerate(items):
             here = f"{where}[{i}]"
-            line = _line(items, i)
             if not isinstance(item, dict):
-                self.fail(here, f"expected a layer (a mapping), got {kind_of(item)}", line)
+                self.fail(here, f"expected a layer (a mapping), got {kind_of(item)}", _line(items, i))
             if "block" in item:
                 cur = self._instance(item, cur, prefix, here, scope, depth, stack, used)
             else:
@@ -461,7 +460,7 @@ class _Ctx:
             if key is not None:  # the same text checks the same way: a chain of identical items is checked once
                 self.checked[key] = hit
         ltype, attrs, scale, fused = hit
-        n = self._repeat(item, here, scope)
+        n = self._repeat(item, here, scope) if "repeat" in item else 1
         name = self._name(item, ltype, here, scope, used)
         branches = item.get("branches")
         for r in range(n):
@@ -485,7 +484,7 @@ class _Ctx:
             else:
                 inputs = (cur,)
             cur = self.add(Layer(full, ltype, inputs, rattrs, here, getattr(item, "line", None), scale, fused))
-            if r == 0:
+            if r == 0 and n > 1:
                 self._project(n, len(self.layers) - before, here, item)
         return cur
 
