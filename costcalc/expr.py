@@ -82,6 +82,9 @@ _CMPOPS = {
 }
 
 
+_parsed: dict = {}  # expression text -> its syntax tree: block instances repeat the same expressions
+
+
 def is_expression(value) -> bool:
     return isinstance(value, str) and value.startswith("$")
 
@@ -93,10 +96,16 @@ def evaluate(text: str, scope: dict):
         raise ExprError("empty expression")
     if len(body) > MAX_LENGTH:
         raise ExprError(f"expression longer than {MAX_LENGTH} characters")
-    try:
-        tree = ast.parse(body, mode="eval")
-    except SyntaxError:
-        raise ExprError(f"cannot parse expression {body!r}") from None
+    tree = _parsed.get(body)
+    if tree is None:
+        try:
+            tree = ast.parse(body, mode="eval")
+        except SyntaxError:
+            raise ExprError(f"cannot parse expression {body!r}") from None
+        except (ValueError, MemoryError, RecursionError):  # null bytes, absurd nesting
+            raise ExprError(f"cannot parse expression {body[:40]!r}") from None
+        if len(_parsed) < 10_000:
+            _parsed[body] = tree
     try:
         return _eval(tree.body, scope)
     except ExprError:

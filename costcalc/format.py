@@ -520,8 +520,13 @@ def spec_format() -> Map:
 
 
 def check_spec(doc, src: str) -> dict:
-    """Check a parsed spec document against the declaration; returns the checked document."""
-    return spec_format().check(doc, src, "", getattr(doc, "line", None))
+    """Check a parsed spec document against the declaration; returns the checked document, marked
+    as such (checking it again returns it at once: verify builds one document in many settings)."""
+    if getattr(doc, "checked", False):
+        return doc
+    out = spec_format().check(doc, src, "", getattr(doc, "line", None))
+    out.checked = True
+    return out
 
 
 def check_settings(settings: Mapping[str, Any], src: str) -> dict:

@@ -302,7 +302,7 @@ def _line(container, key) -> int | None:
 
 
 def _check_keys(ctx: "_Ctx", mapping: dict, allowed: Iterable[str], where: str) -> None:
-    allowed = tuple(allowed)
+    allowed = tuple(sorted(allowed)) if isinstance(allowed, frozenset) else tuple(allowed)
     for key in mapping:
         if key not in allowed:
             place = f"{where}.{key}" if where else str(key)
@@ -316,6 +316,7 @@ class _Ctx:
         self.layers: list[Layer] = []
         self.names: dict[str, Layer] = {}  # full names after expansion: they must stay unique
         self.checked: dict = {}  # _content_key(item) -> checked (type, attrs, scale, fused)
+        self.kinds: dict = {}  # layer type -> (allowed keys, checked defaults)
         self.blocks: dict = {}
         self.defaults: dict = {}
 
@@ -333,15 +334,38 @@ class _Ctx:
         return value
 
     def value(self, mapping, key, kind, prefix, scope):
-        line = _line(mapping, key)
-        where = f"{prefix}{key}"
+        """mapping[key] resolved and checked as `kind`; the place and line are worked out only for
+        an error (this runs for every key of every layer)."""
         if key not in mapping:
-            self.fail(where, "missing", getattr(mapping, "line", None))
-        value = self.resolve(mapping[key], scope, where, line)
-        return self.check_kind(value, kind, where, line)
+            self.fail(f"{prefix}{key}", "missing", getattr(mapping, "line", None))
+        value = mapping[key]
+        try:
+            if type(value) is str and value.startswith("$"):
+                value = expr.evaluate(value, scope)
+            return check_field(value, kind, self.source, "", None)
+        except expr.ExprError as exc:
+            self.fail(f"{prefix}{key}", str(exc), _line(mapping, key))
+        except SpecError as exc:
+            self.fail(f"{prefix}{key}", exc.detail, _line(mapping, key))
 
     def check_kind(self, value, kind, where, line):
         return check_field(value, kind, self.source, where, line)
+
+    def _layer_kind(self, ltype: str):
+        """(the keys a `ltype` item may have, its checked defaults: the spec's `defaults`, else the
+        type's), worked out once per type and spec."""
+        hit = self.kinds.get(ltype)
+        if hit is None:
+            fields = LAYER_TYPES[ltype]
+            allowed = frozenset(COMMON_KEYS + tuple(fields) + (("branches",) if ltype in MERGE_TYPES else ()))
+            defaults = {}
+            for key, (kind, default) in fields.items():
+                if key in self.defaults:
+                    defaults[key] = self.check_kind(self.defaults[key], kind, f"defaults.{key}", None)
+                elif default is not REQUIRED:
+                    defaults[key] = default if default is None else self.check_kind(default, kind, f"defaults.{key}", None)
+            hit = self.kinds[ltype] = (allowed, defaults)
+        return hit
 
     # -- expansion ------------------------------------------------------------
     def add(self, layer: Layer) -> int:
@@ -490,12 +514,16 @@ class _Ctx:
 
     def _checked_layer(self, item, here, scope):
         """(type, attrs, scale, fused) of a layer item: every key checked, defaults filled in."""
-        ltype = self.resolve(item["type"], scope, f"{here}.type", _line(item, "type"))
+        ltype = item["type"]
+        if type(ltype) is str and ltype.startswith("$"):
+            ltype = self.resolve(ltype, scope, f"{here}.type", _line(item, "type"))
         if not isinstance(ltype, str) or ltype not in LAYER_TYPES:
             self.fail(f"{here}.type", f"unknown layer type {kind_of(ltype)}{did_you_mean(str(ltype), LAYER_TYPES)}", _line(item, "type"))
         fields = LAYER_TYPES[ltype]
-        allowed = COMMON_KEYS + tuple(fields) + (("branches",) if ltype in MERGE_TYPES else ())
-        _check_keys(self, item, allowed, here)
+        allowed, defaults = self._layer_kind(ltype)
+        for key in item:
+            if key not in allowed:
+                _check_keys(self, item, allowed, here)  # names the unknown key, with a "did you mean"
         scale = "yes"
         if "scale" in item:
             s = self.resolve(item["scale"], scope, f"{here}.scale", _line(item, "scale"))
@@ -509,12 +537,10 @@ class _Ctx:
         for key, (kind, default) in fields.items():
             if key in item:
                 attrs[key] = self.value(item, key, kind, f"{here}.", scope)
-            elif key in self.defaults:
-                attrs[key] = self.check_kind(self.defaults[key], kind, f"defaults.{key}", None)
-            elif default is REQUIRED:
-                self.fail(f"{here}.{key}", f"missing (a {ltype} layer needs {key!r})", getattr(item, "line", None))
+            elif key in defaults:
+                attrs[key] = defaults[key]
             else:
-                attrs[key] = default if default is None else self.check_kind(default, kind, f"{here}.{key}", None)
+                self.fail(f"{here}.{key}", f"missing (a {ltype} layer needs {key!r})", getattr(item, "line", None))
         if "bias" in attrs and attrs["bias"] is None:
             attrs["bias"] = True
         if ltype in ("maxpool", "avgpool") and not attrs["global"]:

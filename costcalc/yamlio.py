@@ -35,6 +35,7 @@ class LineDict(dict):
     """A mapping that remembers the line of each key (1-based)."""
 
     line: int | None = None
+    checked = False  # a whole spec document checked by costcalc.format.check_spec
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -47,7 +47,8 @@ class Row:
 
 
 def _one(arr) -> int:
-    return int(np.reshape(arr, -1)[0])
+    """The value of a one-configuration figure (already a Python int when evaluated exactly)."""
+    return arr if type(arr) is int else int(np.reshape(arr, -1)[0])
 
 
 def rows(spec: Spec, alpha=1.0, resolution=None, rho=None) -> tuple[Result, list[Row]]:
