@@ -10,6 +10,7 @@ from . import quantities
 from .engine import Result, evaluate
 from .errors import SpecError
 from .ir import Reference, Spec
+from .format import check_spec
 from .spec import build_spec, read_document, split_ref
 
 #: bytes per parameter for the fp32 model sizes
@@ -70,21 +71,29 @@ def in_scope(name: str, prefix: str) -> bool:
 
 
 def evaluate_config(doc, shown: str, config: dict, cache: dict) -> Result:
+    """The result for one reference's configuration; each distinct spec setting is built once and
+    each distinct configuration evaluated once (`cache` is shared by all the spec's references)."""
     variant = config.get("variant")
     settings = config.get("set") or {}
     key = (variant, tuple(sorted((k, repr(v)) for k, v in settings.items())))
     spec = cache.get(key)
     if spec is None:
         spec = cache[key] = build_spec(doc, shown, variant, settings)
-    return evaluate(spec, alpha=config.get("alpha", 1.0), resolution=config.get("resolution"), rho=config.get("rho"))
+    point = key + (repr(config.get("alpha", 1.0)), config.get("resolution"), repr(config.get("rho")))
+    result = cache.get(point)
+    if result is None:
+        result = cache[point] = evaluate(spec, alpha=config.get("alpha", 1.0), resolution=config.get("resolution"),
+                                         rho=config.get("rho"))
+    return result
 
 
 def verify(ref: str) -> list[Check]:
     """Every reference of one spec, each evaluated in its own configuration."""
     name, variant = split_ref(ref)
     doc, shown = read_document(name)
+    doc = check_spec(doc, shown)  # once, for all the settings the references ask for
     default = build_spec(doc, shown, variant)
-    cache: dict = {}
+    cache: dict = {(variant, ()): default}
     checks = []
     for r in default.references:
         if variant is not None and r.config.get("variant", default.variant) != variant:
