@@ -1,72 +1,55 @@
-"""Engine throughput: configurations per second, and a long chain of layers.
+"""`costcalc sweep` to CSV against a minimal program writing the same CSV, whole processes, same run.
 
-    python benchmarks/sweep.py
+    python benchmarks/sweep.py [--runs 3]
 
-- 10^5 (alpha, resolution) pairs of MobileNet v1, evaluated pairwise (totals only)
-- a 1000 x 1000 grid (10^6 configurations) of MobileNet v1, totals only, with peak memory
-- generated chains of 1,000 / 10,000 / 100,000 layers at one configuration
+10^6 configurations of MobileNet v1 (1000 alphas x 1000 input sizes) to a CSV file: median time and
+peak memory of `costcalc sweep ... --format csv -o FILE` and of benchmarks/minimal.py writing the
+same rows (the files are compared, all but the published top-1 column, which the minimal program
+leaves empty), and the same sweep as streamed JSON.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
-import platform
-import resource
-import time
-
 import sys
+import tempfile
 
-import numpy as np
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import HERE, costcalc_cmd, machine, medians  # noqa: E402
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-import costcalc  # noqa: E402
-from costcalc.spec import build_spec  # noqa: E402
-
-
-def best_of(fn, repeat=3):
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+ALPHAS = ",".join(f"{0.2 + i * 0.0008:.4f}" for i in range(1000))
+SIZES = ",".join(str(96 + i) for i in range(1000))
 
 
-def chain_spec(n: int):
-    doc = {
-        "name": f"chain{n}",
-        "input": {"channels": 16, "size": 32},
-        "layers": [
-            {"type": "conv", "out": 16, "kernel": 3, "padding": 1, "bias": False} if i % 2 == 0 else {"type": "relu"}
-            for i in range(n)
-        ],
-    }
-    return build_spec(doc, f"chain{n}")
+def without_top1(path: str):
+    with open(path) as fh:
+        for line in fh:
+            yield line.rsplit(",", 1)[0]
 
 
 def main() -> None:
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, numpy {np.__version__}")
-    spec = costcalc.load_spec("mobilenet")
-    rng = np.random.default_rng(0)
-
-    n = 100_000
-    alphas = rng.uniform(0.25, 1.0, n)
-    res = rng.integers(96, 320, n)
-    t = best_of(lambda: costcalc.evaluate(spec, alpha=alphas, resolution=res, grid=False, per_layer=False))
-    print(f"  10^5 (alpha, resolution) pairs, totals only: {t:.3f} s = {n / t:,.0f} configurations/s")
-
-    a = np.linspace(0.25, 1.0, 1000)
-    r = np.arange(96, 1096)
-    t = best_of(lambda: costcalc.evaluate(spec, alpha=a, resolution=r, per_layer=False))
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"  10^6 grid (1000 alphas x 1000 resolutions), totals only: {t:.3f} s = {1e6 / t:,.0f} configurations/s; "
-          f"peak RSS {rss:.0f} MB")
-
-    for n in (1_000, 10_000, 100_000):
-        t_load = best_of(lambda: chain_spec(n), repeat=1)
-        s = chain_spec(n)
-        t = best_of(lambda: costcalc.evaluate(s), repeat=1)
-        print(f"  chain of {n:>7,} layers: expand {t_load:.3f} s, evaluate {t:.3f} s ({t / n * 1e6:.1f} us/layer)")
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args()
+    print(machine())
+    with tempfile.TemporaryDirectory() as tmp:
+        ours, theirs, js = (os.path.join(tmp, f) for f in ("costcalc.csv", "minimal.csv", "costcalc.json"))
+        commands = {
+            "costcalc sweep (10^6 configurations) --format csv -o FILE":
+                costcalc_cmd() + ["sweep", "mobilenet", "--alpha", ALPHAS, "--resolution", SIZES, "-f", "csv", "-o", ours],
+            "minimal program writing the same CSV":
+                [sys.executable, os.path.join(HERE, "minimal.py"), "csv", theirs, ALPHAS, SIZES],
+            "costcalc sweep (10^6 configurations) --format json -o FILE":
+                costcalc_cmd() + ["sweep", "mobilenet", "--alpha", ALPHAS, "--resolution", SIZES, "-f", "json", "-o", js],
+        }
+        results = medians(commands, args.runs)
+        same = all(a == b for a, b in zip(without_top1(ours), without_top1(theirs)))
+        assert same and sum(1 for _ in open(ours)) == sum(1 for _ in open(theirs)) == 1_000_001, "the CSVs differ"
+    base = results["minimal program writing the same CSV"][0]
+    for name, (t, rss) in results.items():
+        print(f"  {name:60s} {t:6.2f} s {rss:6.0f} MiB peak  {t / base:5.2f}x minimal")
+    print("  (the two CSV files are identical but for the top-1 column)")
 
 
 if __name__ == "__main__":

@@ -8,9 +8,8 @@ whole grid; totals are sums over the layer axis.  The engine never prints.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import gc
+from typing import NamedTuple
 
 import numpy as np
 
@@ -26,8 +25,7 @@ from .scaling import resolution_from_rho, scale_channels
 QUANTITIES = ("params", "bn_params", "macs", "ops", "mem_access", "activations")
 
 
-@dataclass
-class LayerResult:
+class LayerResult(NamedTuple):
     name: str
     type: str
     index: int
@@ -37,8 +35,7 @@ class LayerResult:
     values: dict  # quantity -> array broadcasting over the grid
 
 
-@dataclass
-class Result:
+class Result(NamedTuple):
     """Per-layer and total figures over a grid (or a list) of configurations."""
 
     spec: Spec
@@ -47,7 +44,7 @@ class Result:
     width: np.ndarray  # input width
     shape: tuple  # the grid shape: (A, R) or (N,)
     totals: dict  # quantity -> array of `shape`
-    layers: list = field(default_factory=list)  # LayerResult, when per_layer
+    layers: list = []  # LayerResult, when per_layer (never changed in place)
 
     def total(self, quantity: str) -> np.ndarray:
         if quantity == "weights":

@@ -1,4 +1,4 @@
-"""The typed intermediate representation: what a validated spec is.
+"""The typed intermediate representation: what a validated spec is (immutable records).
 
 A spec is expanded by :mod:`costcalc.spec` into a flat, topologically ordered
 list of primitive :class:`Layer` nodes.  Each node names the nodes it reads
@@ -8,7 +8,7 @@ shortcuts are plain edges.  Nothing here imports numpy or yaml.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Mapping, NamedTuple
 
 # ---------------------------------------------------------------------------
@@ -18,6 +18,7 @@ from typing import Any, Mapping, NamedTuple
 # ---------------------------------------------------------------------------
 
 REQUIRED = object()
+_EMPTY: Mapping = MappingProxyType({})  # the default of a mapping field: shared, and read-only
 
 #: keys every layer item may carry besides its type-specific ones
 COMMON_KEYS = ("name", "type", "repeat", "scale", "fused", "comment")
@@ -83,33 +84,30 @@ class Layer(NamedTuple):
     fused: bool = False  # fused into a neighbour: no memory traffic of its own
 
 
-@dataclass(frozen=True)
-class Reference:
+class Reference(NamedTuple):
     """A published number and where it comes from."""
 
     quantity: str  # params | weights | bn_params | macs | flops | mem_access | activations | size_mb | size_mib
     value: float  # in base units (already multiplied by `unit`)
     tolerance: float  # absolute, base units
     source: str
-    config: Mapping[str, Any] = field(default_factory=dict)  # alpha, resolution, variant, set
+    config: Mapping[str, Any] = _EMPTY  # alpha, resolution, variant, set
     layer: str | None = None  # layer or block names, comma-separated: the sum over them
     convention: str = ""
     note: str = ""
     expect: str = "match"  # match | deviates (a known, explained inconsistency)
     unit: str = ""  # the unit it was published in: "", K, M or G
-    options: Mapping[str, Any] = field(default_factory=dict)  # for derived (analysis) quantities
+    options: Mapping[str, Any] = _EMPTY  # for derived (analysis) quantities
     where: str = ""
 
 
-@dataclass(frozen=True)
-class Accuracy:
+class Accuracy(NamedTuple):
     top1: float  # percent
     source: str
-    config: Mapping[str, Any] = field(default_factory=dict)
+    config: Mapping[str, Any] = _EMPTY
 
 
-@dataclass(frozen=True)
-class WidthPolicy:
+class WidthPolicy(NamedTuple):
     """How the width multiplier alpha turns a base channel count into channels."""
 
     rounding: str = "truncate"  # truncate: int(c*alpha) | make_divisible | round
@@ -117,8 +115,7 @@ class WidthPolicy:
     min_channels: int = 1
 
 
-@dataclass(frozen=True)
-class Spec:
+class Spec(NamedTuple):
     """A validated, expanded architecture in one variant and parameter setting."""
 
     name: str
@@ -130,14 +127,14 @@ class Spec:
     layers: tuple[Layer, ...]
     width: WidthPolicy = WidthPolicy()
     variant: str | None = None
-    variants: Mapping[str, str] = field(default_factory=dict)  # name -> description
-    settings: Mapping[str, Any] = field(default_factory=dict)  # spec parameters in force
-    parameters: Mapping[str, Any] = field(default_factory=dict)  # declared defaults
+    variants: Mapping[str, str] = _EMPTY  # name -> description
+    settings: Mapping[str, Any] = _EMPTY  # spec parameters in force
+    parameters: Mapping[str, Any] = _EMPTY  # declared defaults
     references: tuple[Reference, ...] = ()
     accuracy: tuple[Accuracy, ...] = ()
     paper: str = ""
     notes: tuple[str, ...] = ()
-    analyses: Mapping[str, Any] = field(default_factory=dict)  # raw `analyses:` section, read by costcalc.analysis
+    analyses: Mapping[str, Any] = _EMPTY  # raw `analyses:` section, read by costcalc.analysis
 
     @property
     def label(self) -> str:

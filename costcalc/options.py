@@ -146,7 +146,7 @@ def limits():
     from .spec import DEFAULT_LIMITS, Limits
 
     given = click.get_current_context().meta.get("costcalc.limits", {})
-    return Limits(**{**DEFAULT_LIMITS.__dict__, **given}) if given else DEFAULT_LIMITS
+    return Limits(**{**DEFAULT_LIMITS._asdict(), **given}) if given else DEFAULT_LIMITS
 
 
 def spec_options(fn):

@@ -8,7 +8,7 @@ rich table is drawn.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -16,8 +16,7 @@ from .engine import Result
 from .verify import FP32, Check, published_accuracy, published_top1
 
 
-@dataclass(frozen=True)
-class Conventions:
+class Conventions(NamedTuple):
     flops_per_mac: float = 2
     bytes: int = 4
 
@@ -61,14 +60,16 @@ def bar(share: float, width: int = 10) -> str:
 # -- the neutral table --------------------------------------------------------
 
 
-@dataclass
 class Table:
-    title: str
-    columns: list  # (header, key, justify)
-    rows: list = field(default_factory=list)  # dicts key -> cell text, or tuples of cell texts in column order
-    header: list = field(default_factory=list)  # lines above the table
-    footer: list = field(default_factory=list)  # rows drawn after a rule (totals)
-    notes: list = field(default_factory=list)  # lines below the table
+    """A neutral table: the renderers (rich, plain text, Markdown) draw it."""
+
+    def __init__(self, title: str, columns: list, rows=None, header=None, footer=None, notes=None):
+        self.title = title
+        self.columns = columns  # (header, key, justify)
+        self.rows = list(rows or [])  # dicts key -> cell text, or tuples of cell texts in column order
+        self.header = list(header or [])  # lines above the table
+        self.footer = list(footer or [])  # rows drawn after a rule (totals)
+        self.notes = list(notes or [])  # lines below the table
 
 
 def _scalar(arr) -> int:

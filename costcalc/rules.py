@@ -19,8 +19,7 @@ there, never wrapped.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from .counts import differ, first_not_divisible, highest, lowest, spatial
 from .ir import ACTIVATIONS, LAYER_TYPES, Layer
@@ -46,8 +45,7 @@ class Shape:
         return self._elements
 
 
-@dataclass
-class Cost:
+class Cost(NamedTuple):
     shape: Shape
     params: object = 0  # weights + biases + BatchNorm scale/shift (an int or a counts.Count, as all counts)
     bn_params: object = 0

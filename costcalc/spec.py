@@ -11,8 +11,7 @@ from __future__ import annotations
 import gc
 import os
 import stat
-from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, NamedTuple
 
 from . import expr
 from .errors import SpecError
@@ -35,20 +34,25 @@ from .yamlio import LineDict, LineList, parse_yaml
 # ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Limits:
-    """Bounds on the work one spec may ask for; each can be raised (within LIMIT_RANGES)."""
-
+class _LimitValues(NamedTuple):
     max_layers: int = 100_000  # primitive layers after expansion
     max_repeat: int = 100_000  # one item's repeat count
     max_depth: int = 32  # nesting of blocks and branches
     max_bytes: int = 16 * 1024 * 1024  # size of a spec file
 
-    def __post_init__(self):
+
+class Limits(_LimitValues):
+    """Bounds on the work one spec may ask for; each can be raised (within LIMIT_RANGES)."""
+
+    __slots__ = ()
+
+    def __new__(cls, *args, **kwargs):
+        self = super().__new__(cls, *args, **kwargs)
         for name, (lo, hi) in LIMIT_RANGES.items():
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
                 raise ValueError(f"Limits.{name}: expected a whole number from {lo:,} to {hi:,}, got {value!r}")
+        return self
 
 
 #: how far each limit may be set: the nesting limit keeps the expansion within Python's stack

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -17,8 +17,7 @@ from .spec import build_spec, read_document, split_ref
 FP32 = 4
 
 
-@dataclass(frozen=True)
-class Check:
+class Check(NamedTuple):
     spec: str
     reference: Reference
     computed: float

@@ -137,3 +137,22 @@ def test_bad_grid_values_are_rejected():
     for kwargs in ({"alpha": -1}, {"alpha": []}, {"resolution": 0}, {"rho": float("nan")}):
         with pytest.raises(ValueError):
             evaluate(spec, **kwargs)
+
+
+def test_grid_equals_an_independent_hand_written_mobilenet():
+    """benchmarks/minimal.py writes MobileNet v1 out by hand (Table 1, costcalc's stated conventions,
+    no costcalc code) and sums it by feature-map size: all six totals agree at every configuration,
+    odd input sizes included."""
+    import importlib.util
+
+    from conftest import ROOT
+
+    loader = importlib.util.spec_from_file_location("minimal", ROOT / "benchmarks" / "minimal.py")
+    minimal = importlib.util.module_from_spec(loader)
+    loader.loader.exec_module(minimal)
+    alphas = np.array([1.0, 0.75, 0.5, 0.25, 0.33, 0.9, 0.05])
+    sizes = np.array([224, 192, 160, 128, 97, 301, 33, 1])
+    ours = evaluate(costcalc.load_spec("mobilenet"), alpha=alphas, resolution=sizes, per_layer=False)
+    theirs = minimal.totals(alphas, sizes)
+    for q in QUANTITIES:
+        assert np.array_equal(ours.total(q), theirs[q]), q

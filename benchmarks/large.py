@@ -1,0 +1,56 @@
+"""Whole `costcalc report` of long explicit chains (100,000 to 300,000 layers), against the floor of
+merely reading the same file's YAML events with libyaml, in the same run.
+
+    python benchmarks/large.py [--runs 3]
+
+Each chain alternates a 3x3 conv (padding 1) and a ReLU, one layer per line, as a generator would
+write it; the report is a table of every layer to a file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import costcalc_cmd, machine, medians  # noqa: E402
+
+FLOOR = """
+import sys, yaml
+loader = yaml.CSafeLoader(open(sys.argv[1]).read())
+while not isinstance(loader.get_event(), yaml.StreamEndEvent):
+    pass
+"""
+
+
+def chain(path: str, n: int) -> None:
+    with open(path, "w") as fh:
+        fh.write("name: chain\ninput: {channels: 8, size: 32}\nlayers:\n")
+        fh.write("".join("  - {type: conv, out: 8, kernel: 3, padding: 1}\n" if i % 2 == 0 else "  - {type: relu}\n"
+                         for i in range(n)))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args()
+    print(machine())
+    with tempfile.TemporaryDirectory() as tmp:
+        commands = {}
+        for n in (100_000, 200_000, 300_000):
+            path = os.path.join(tmp, f"chain{n}.yaml")
+            chain(path, n)
+            commands[(n, "report")] = costcalc_cmd() + ["report", path, "--max-layers", str(n), "-o", os.path.join(tmp, "out.txt")]
+            commands[(n, "floor")] = [sys.executable, "-c", FLOOR, path]
+        results = medians(commands, args.runs)
+    for n in (100_000, 200_000, 300_000):
+        t, rss = results[(n, "report")]
+        floor = results[(n, "floor")][0]
+        print(f"  {n:>7,} layers: report {t:5.2f} s ({t / n * 1e6:4.1f} us/layer), peak {rss:4.0f} MiB; "
+              f"reading the YAML alone {floor:4.2f} s -> {t / floor:4.2f}x")
+
+
+if __name__ == "__main__":
+    main()
