@@ -30,6 +30,7 @@ MAX_FLOPS_PER_MAC = 1000.0
 MAX_INT = 2**62  # any integer a spec gives (counts are checked against int64 as they are computed)
 MAX_PLAIN_DEPTH = 8  # lists and mappings inside a parameter value
 MAX_STRING = 100_000  # characters of one string
+MAX_REFERENCES = 5_000  # published figures (and accuracies) in one spec: verify evaluates each
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
@@ -220,8 +221,8 @@ class Plain(Kind):
 
 
 class List(Kind):
-    def __init__(self, items: Kind, nonempty: bool = False):
-        self.items, self.nonempty = items, nonempty
+    def __init__(self, items: Kind, nonempty: bool = False, most: int | None = None):
+        self.items, self.nonempty, self.most = items, nonempty, most
         self.what = "a non-empty list" if nonempty else "a list"
 
     def check(self, value, src, where, line):
@@ -229,6 +230,8 @@ class List(Kind):
             return []
         if not isinstance(value, list) or (self.nonempty and not value):
             self.fail(value, src, where, line)
+        if self.most is not None and len(value) > self.most:
+            raise SpecError(src, where, f"a list of {len(value):,} items: more than {self.most:,} (limit)", line)
         return [self.items.check(v, src, f"{where}[{i}]", line_of(value, i) or line) for i, v in enumerate(value)]
 
 
@@ -513,8 +516,8 @@ def spec_format() -> Map:
             **shared,
             "variants": Dict(variant),
             "default_variant": Name(),
-            "references": List(_reference()),
-            "accuracy": List(ACCURACY),
+            "references": List(_reference(), most=MAX_REFERENCES),
+            "accuracy": List(ACCURACY, most=MAX_REFERENCES),
         }, required=("input", "layers"), what="a mapping at the top level")
     return _SPEC
 

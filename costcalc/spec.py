@@ -15,7 +15,7 @@ from typing import Any, Iterable, Mapping, NamedTuple
 
 from . import expr
 from .errors import SpecError
-from .format import UNITS, check_field, check_settings, check_spec, did_you_mean, kind_of
+from .format import MAX_PIXELS, UNITS, check_field, check_settings, check_spec, did_you_mean, kind_of
 from .ir import (
     COMMON_KEYS,
     LAYER_TYPES,
@@ -60,6 +60,7 @@ LIMIT_RANGES = {"max_layers": (1, 10**9), "max_repeat": (1, 10**9), "max_depth":
 
 
 DEFAULT_LIMITS = Limits()
+MAX_INPUT_CHANNELS = 2**31  # the input tensor's channels
 
 INSTANCE_KEYS = ("block", "name", "args", "repeat", "comment")
 
@@ -152,6 +153,8 @@ def load_spec(
     strict_settings: bool = True,
 ) -> Spec:
     """Load a bundled spec (``mobilenet``, ``squeezenet:1.1``) or a YAML file."""
+    if not isinstance(ref, str) or not ref:
+        raise SpecError(repr(ref)[:60], "", "expected a bundled spec name or a path (a non-empty string)")
     ref, inline_variant = split_ref(ref)
     if variant is None:
         variant = inline_variant
@@ -227,6 +230,10 @@ def build_spec(
     scope = dict(params)
     channels = ctx.value(inp, "channels", "int+", "input.", scope)
     size = ctx.value(inp, "size", "pair+", "input.", scope)
+    if channels > MAX_INPUT_CHANNELS:
+        ctx.fail("input.channels", f"{channels} is more than {MAX_INPUT_CHANNELS:,} channels", _line(inp, "channels"))
+    if max(size) > MAX_PIXELS:
+        ctx.fail("input.size", f"{max(size)} is more than {MAX_PIXELS:,} pixels", _line(inp, "size"))
     width = merged.get("width") or {}
     width = WidthPolicy(width.get("rounding", "truncate"), width.get("divisor", 8), width.get("min_channels", 1))
     ctx.defaults = dict(merged.get("defaults") or {})

@@ -1,8 +1,8 @@
 """A corpus of hostile and malformed specs (tests/hostile/, one file per failure kind).
 
 Every one must end in exit status 2 and a single located line on stderr: no traceback, no crash, no
-hang (each runs in its own process, so that a crash of the YAML library would show), and nothing
-written.
+hang (each runs in its own process, with a time and an address-space limit, so that a crash of the
+YAML library or a runaway allocation would show), and nothing written.
 """
 
 from __future__ import annotations
@@ -16,6 +16,13 @@ import pytest
 from conftest import ROOT
 
 CORPUS = sorted((ROOT / "tests" / "hostile").glob("*.yaml"))
+MEMORY = 1 << 30  # bytes of address space a case may use
+
+
+def _limit_memory():
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
 
 
 def test_the_corpus_covers_every_failure_kind():
@@ -33,7 +40,7 @@ def test_hostile_spec_is_one_line_exit_2(path, tmp_path):
     env = dict(os.environ, COLUMNS="100")
     proc = subprocess.run(
         [sys.executable, "-m", "costcalc", "report", str(path), "--format", "json", "-o", str(out)],
-        capture_output=True, text=True, timeout=30, cwd=ROOT, env=env,
+        capture_output=True, text=True, timeout=30, cwd=ROOT, env=env, preexec_fn=_limit_memory,
     )
     assert proc.returncode == 2, (proc.returncode, proc.stderr[-500:])
     assert proc.stdout == ""
