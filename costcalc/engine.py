@@ -165,6 +165,94 @@ def _blocks(spec: Spec, alphas: np.ndarray, res: np.ndarray, block: int):
         yield evaluate(spec, alpha=alphas[i:i + step], resolution=res, per_layer=False)
 
 
+def _cost(layer, ins, out_c):
+    """(output shape, params, bn_params, macs, ops, mem_access, activations) of one layer: its
+    rule, and memory access from its definition (inputs + output + weights)."""
+    cost = RULES[layer.type](layer, ins, out_c)
+    out = cost.shape
+    if cost.moves_data and not layer.fused:
+        activations = out.elements
+        reads = cost.reads
+        if reads is None:
+            reads = ins[0].elements
+            for x in ins[1:]:
+                reads = reads + x.elements
+        mem = reads + activations + cost.params
+    else:
+        activations = mem = 0
+    return out, cost.params, cost.bn_params, cost.macs, cost.ops, mem, activations
+
+
+def _located(spec: Spec, layer, exc) -> SpecError:
+    message = str(exc) if isinstance(exc, ShapeError) else "a count overflows 64-bit integers"
+    return SpecError(spec.source, f"{layer.where} ({layer.name})", message, layer.line)
+
+
+def _walk_one(spec: Spec, inp: Shape, a, per_layer: bool):
+    """One configuration in exact Python ints; every running total checked against int64."""
+    nodes: list = []
+    results: list = []
+    width: dict = {}
+    p = bn = m = o = mem_t = act_t = 0
+    layer = None
+    try:
+        for index, layer in enumerate(spec.layers):
+            ins = [inp if i < 0 else nodes[i] for i in layer.inputs]
+            out_c = None
+            base_out = layer.attrs.get("out")
+            if base_out is not None:
+                out_c = width.get((base_out, layer.scale))
+                if out_c is None:
+                    chans = scale_channels(base_out, a, spec.width, layer.scale)
+                    out_c = width[(base_out, layer.scale)] = int(chans.reshape(-1)[0])
+            out, lp, lbn, lm, lo, lmem, lact = _cost(layer, ins, out_c)
+            p += lp
+            bn += lbn
+            m += lm
+            o += lo
+            mem_t += lmem
+            act_t += lact
+            if mem_t > INT64_MAX or m > INT64_MAX or o > INT64_MAX or p > INT64_MAX:
+                raise CountOverflow()
+            nodes.append(out)
+            if per_layer:
+                results.append(LayerResult(layer.name, layer.type, index, out.c, out.h, out.w,
+                                           {"params": lp, "bn_params": lbn, "macs": lm, "ops": lo,
+                                            "mem_access": lmem, "activations": lact}))
+    except (ShapeError, CountOverflow, OverflowError) as exc:
+        raise _located(spec, layer, exc) from None
+    return (p, bn, m, o, mem_t, act_t), results
+
+
+def _walk_grid(spec: Spec, inp: Shape, a, per_layer: bool):
+    """A grid or pairs, on factored counts summed by shared resolution parts (costcalc.counts)."""
+    nodes: list = []
+    results: list = []
+    width: dict = {}
+    sums = [Totals() for _ in QUANTITIES]
+    layer = None
+    try:
+        for index, layer in enumerate(spec.layers):
+            ins = [inp if i < 0 else nodes[i] for i in layer.inputs]
+            out_c = None
+            base_out = layer.attrs.get("out")
+            if base_out is not None:
+                out_c = width.get((base_out, layer.scale))
+                if out_c is None:
+                    chans = scale_channels(base_out, a, spec.width, layer.scale)
+                    out_c = width[(base_out, layer.scale)] = Count.of_alpha(chans, int(chans.max()))
+            out, *values = _cost(layer, ins, out_c)
+            for total, v in zip(sums, values):
+                total.add(v)
+            nodes.append(out)
+            if per_layer:
+                results.append(LayerResult(layer.name, layer.type, index, _grid(out.c), _grid(out.h), _grid(out.w),
+                                           {q: _grid(v) for q, v in zip(QUANTITIES, values)}))
+    except (ShapeError, CountOverflow, OverflowError) as exc:
+        raise _located(spec, layer, exc) from None
+    return sums, results
+
+
 def _grid(v):
     """A per-layer figure as values over the grid (an int where it is one number)."""
     return v if type(v) is int else v.value()
@@ -194,72 +282,18 @@ def _evaluate(spec: Spec, alpha, resolution, rho, grid: bool, per_layer: bool, p
         return Result(spec, a, h, w, shape, {}, [])
 
     # One configuration: Python ints all the way (exact and fast); a grid: factored counts (costcalc.counts)
-    scalar = alphas.size == 1 and res.size == 1
-    if scalar:
+    if alphas.size == 1 and res.size == 1:
         inp = Shape(spec.input_channels, int(h.reshape(-1)[0]), int(w.reshape(-1)[0]))
-        sums = dict.fromkeys(QUANTITIES, 0)
+        sums, results = _walk_one(spec, inp, a, per_layer)
+        totals = {q: np.full(shape, v, dtype=np.int64) for q, v in zip(QUANTITIES, sums)}
     else:
         counts.reset_caches()
-        hp = Part(h, int(h.max()), "r")
-        inp = Shape(spec.input_channels, Count.of_resolution(hp),
-                    Count.of_resolution(hp if w is h else Part(w, int(w.max()), "r")))
-        sums = {q: Totals() for q in QUANTITIES}
-    nodes: list[Shape] = []
-    results: list[LayerResult] = []
-    width_cache: dict = {}
-
-    for index, layer in enumerate(spec.layers):
-        ins = [inp if i < 0 else nodes[i] for i in layer.inputs]
-        out_c = None
-        base_out = layer.attrs.get("out")
         try:
-            if base_out is not None:
-                key = (base_out, layer.scale)
-                out_c = width_cache.get(key)
-                if out_c is None:
-                    chans = scale_channels(base_out, a, spec.width, layer.scale)
-                    out_c = width_cache[key] = int(chans.reshape(-1)[0]) if scalar else Count.of_alpha(chans, int(chans.max()))
-            cost = RULES[layer.type](layer, ins, out_c)
-            out = cost.shape
-            if cost.moves_data and not layer.fused:
-                activations = out.elements
-                reads = cost.reads
-                if reads is None:
-                    reads = ins[0].elements
-                    for x in ins[1:]:
-                        reads = reads + x.elements
-                mem = reads + activations + cost.params
-            else:
-                activations = mem = 0
-            values = (cost.params, cost.bn_params, cost.macs, cost.ops, mem, activations)
-            if scalar:  # exact Python ints, checked against int64 per layer (mem access holds activations)
-                sums["params"] += cost.params
-                sums["bn_params"] += cost.bn_params
-                sums["macs"] += cost.macs
-                sums["ops"] += cost.ops
-                sums["mem_access"] += mem
-                sums["activations"] += activations
-                if max(sums["mem_access"], sums["macs"], sums["ops"], sums["params"]) > INT64_MAX:
-                    raise CountOverflow()
-            else:
-                for q, v in zip(QUANTITIES, values):
-                    sums[q].add(v)
-        except ShapeError as exc:
-            raise SpecError(spec.source, f"{layer.where} ({layer.name})", str(exc), layer.line) from None
-        except (CountOverflow, OverflowError):
-            raise SpecError(spec.source, f"{layer.where} ({layer.name})", "a count overflows 64-bit integers", layer.line) from None
-        nodes.append(out)
-        if per_layer:
-            if scalar:
-                results.append(LayerResult(layer.name, layer.type, index, out.c, out.h, out.w,
-                                           {"params": values[0], "bn_params": values[1], "macs": values[2],
-                                            "ops": values[3], "mem_access": mem, "activations": activations}))
-            else:
-                results.append(LayerResult(layer.name, layer.type, index, _grid(out.c), _grid(out.h), _grid(out.w),
-                                           {q: _grid(v) for q, v in zip(QUANTITIES, values)}))
-    if scalar:
-        totals = {q: np.full(shape, v, dtype=np.int64) for q, v in sums.items()}
-    else:
-        totals = {q: t.value(shape) for q, t in sums.items()}
-        counts.reset_caches()
+            hp = Part(h, int(h.max()), "r")
+            inp = Shape(spec.input_channels, Count.of_resolution(hp),
+                        Count.of_resolution(hp if w is h else Part(w, int(w.max()), "r")))
+            sums, results = _walk_grid(spec, inp, a, per_layer)
+            totals = {q: t.value(shape) for q, t in zip(QUANTITIES, sums)}
+        finally:
+            counts.reset_caches()
     return Result(spec, a, h, w, shape, totals, results)
