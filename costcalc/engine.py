@@ -183,6 +183,27 @@ def _cost(layer, ins, out_c):
     return out, cost.params, cost.bn_params, cost.macs, cost.ops, mem, activations
 
 
+def _out_channels(layer, spec: Spec, a, cache: dict, count):
+    """The scaled `out` channels of a layer (None if it has none), as `count` makes them from the
+    channels at each alpha; each (base, scale policy) is scaled once per walk."""
+    base = layer.attrs.get("out")
+    if base is None:
+        return None
+    key = (base, layer.scale)
+    hit = cache.get(key)
+    if hit is None:
+        hit = cache[key] = count(scale_channels(base, a, spec.width, layer.scale))
+    return hit
+
+
+def _one_channel_count(chans) -> int:
+    return int(chans.reshape(-1)[0])
+
+
+def _channel_count(chans) -> Count:
+    return Count.of_alpha(chans, int(chans.max()))
+
+
 def _located(spec: Spec, layer, exc) -> SpecError:
     message = str(exc) if isinstance(exc, ShapeError) else "a count overflows 64-bit integers"
     return SpecError(spec.source, f"{layer.where} ({layer.name})", message, layer.line)
@@ -198,13 +219,7 @@ def _walk_one(spec: Spec, inp: Shape, a, per_layer: bool):
     try:
         for index, layer in enumerate(spec.layers):
             ins = [inp if i < 0 else nodes[i] for i in layer.inputs]
-            out_c = None
-            base_out = layer.attrs.get("out")
-            if base_out is not None:
-                out_c = width.get((base_out, layer.scale))
-                if out_c is None:
-                    chans = scale_channels(base_out, a, spec.width, layer.scale)
-                    out_c = width[(base_out, layer.scale)] = int(chans.reshape(-1)[0])
+            out_c = _out_channels(layer, spec, a, width, _one_channel_count)
             out, lp, lbn, lm, lo, lmem, lact = _cost(layer, ins, out_c)
             p += lp
             bn += lbn
@@ -234,13 +249,7 @@ def _walk_grid(spec: Spec, inp: Shape, a, per_layer: bool):
     try:
         for index, layer in enumerate(spec.layers):
             ins = [inp if i < 0 else nodes[i] for i in layer.inputs]
-            out_c = None
-            base_out = layer.attrs.get("out")
-            if base_out is not None:
-                out_c = width.get((base_out, layer.scale))
-                if out_c is None:
-                    chans = scale_channels(base_out, a, spec.width, layer.scale)
-                    out_c = width[(base_out, layer.scale)] = Count.of_alpha(chans, int(chans.max()))
+            out_c = _out_channels(layer, spec, a, width, _channel_count)
             out, *values = _cost(layer, ins, out_c)
             for total, v in zip(sums, values):
                 total.add(v)

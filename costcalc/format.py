@@ -235,46 +235,55 @@ class List(Kind):
         return [self.items.check(v, src, f"{where}[{i}]", line_of(value, i) or line) for i, v in enumerate(value)]
 
 
-class Dict(Kind):
-    """A mapping of names (checked by `keys`) to values of one kind."""
+class _Mapping(Kind):
+    """A mapping checked entry by entry (`entry`); the result keeps the lines of its keys."""
 
     what = "a mapping"
+
+    def entries(self, value, src, where, line):
+        if not isinstance(value, dict):
+            self.fail(value, src, where, line)
+        out = _like(value, {})
+        for k, v in value.items():
+            kline = line_of(value, k) or line
+            name, checked = self.entry(k, v, src, where, kline)
+            out[name] = checked
+            _keep_line(out, name, kline)
+        return out
+
+    def entry(self, key, value, src, where, line):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class Dict(_Mapping):
+    """A mapping of names (checked by `keys`) to values of one kind."""
 
     def __init__(self, values: Kind, keys: Kind | None = None):
         self.values, self.keys = values, keys or Name()
 
     def check(self, value, src, where, line):
-        if value is None:
-            return _like(value, {})
-        if not isinstance(value, dict):
-            self.fail(value, src, where, line)
-        out = _like(value, {})
-        for k, v in value.items():
-            kline = line_of(value, k) or line
-            name = self.keys.check(k, src, _join(where, k), kline)
-            out[name] = self.values.check(v, src, _join(where, name), kline)
-            _keep_line(out, name, kline)
-        return out
+        return _like(value, {}) if value is None else self.entries(value, src, where, line)
+
+    def entry(self, key, value, src, where, line):
+        name = self.keys.check(key, src, _join(where, key), line)
+        return name, self.values.check(value, src, _join(where, name), line)
 
 
-class Map(Kind):
+class Map(_Mapping):
     """A mapping with named fields: unknown keys are errors (with a 'did you mean')."""
 
     def __init__(self, fields: Mapping[str, Kind], required: tuple = (), what: str = "a mapping"):
         self.fields, self.required, self.what = dict(fields), tuple(required), what
 
+    def entry(self, key, value, src, where, line):
+        if key not in self.fields:
+            raise SpecError(src, _join(where, key), f"unknown key{did_you_mean(str(key), self.fields)}", line)
+        return key, self.fields[key].check(value, src, _join(where, key), line)
+
     def check(self, value, src, where, line):
         if value is None and not self.required:
             return _like(value, {})
-        if not isinstance(value, dict):
-            self.fail(value, src, where, line)
-        out = _like(value, {})
-        for k, v in value.items():
-            kline = line_of(value, k) or line
-            if k not in self.fields:
-                raise SpecError(src, _join(where, k), f"unknown key{did_you_mean(str(k), self.fields)}", kline)
-            out[k] = self.fields[k].check(v, src, _join(where, k), kline)
-            _keep_line(out, k, kline)
+        out = self.entries(value, src, where, line)
         for k in self.required:
             if k not in value:
                 raise SpecError(src, _join(where, k), "missing", getattr(value, "line", None) or line)

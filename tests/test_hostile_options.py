@@ -251,3 +251,12 @@ def test_control_characters_reach_no_terminal(write_spec):
     res = evaluate(load_spec(write_spec(ESCAPES)))
     Console(file=buf, width=120, color_system=None).print(to_rich(report_table(res, Conventions())))
     assert "\x1b]0" not in buf.getvalue() and "\\x1b]0;owned\\x07" in buf.getvalue()
+
+
+def test_too_many_references_are_refused(tmp_path):
+    # each reference may ask verify for its own build and evaluation: the count is bounded
+    path = tmp_path / "refs.yaml"
+    refs = "".join(f"  - {{quantity: params, value: 0, source: x, config: {{alpha: {0.5 + i * 1e-5}}}}}\n" for i in range(5001))
+    path.write_text("name: refs\ninput: {channels: 3, size: 8}\nlayers:\n  - {type: relu}\nreferences:\n" + refs)
+    for command in ("report", "verify"):
+        assert_one_line_error(limited(command, str(path)), "5,001 items", "limit")
