@@ -1,9 +1,12 @@
 """Walk a spec's layers over a grid of (alpha, resolution) configurations.
 
-Channels depend only on alpha and spatial sizes only on the resolution, so
-every per-layer figure is an int64 array that broadcasts to the grid: a
-layer's params have shape (A, 1), its MACs (A, R).  One pass evaluates the
-whole grid; totals are sums over the layer axis.  The engine never prints.
+Channels depend only on alpha and spatial sizes only on the resolution. One
+configuration is evaluated in exact Python ints. A grid (every alpha x every
+resolution) or a list of pairs is evaluated on factored counts
+(:mod:`costcalc.counts`): each layer's figures stay sums of (alpha part) x
+(resolution part), and the totals are summed by the feature-map size they
+share, so no grid-sized array is built per layer. Per-layer figures over a
+grid are built only when asked for (``per_layer``). The engine never prints.
 """
 
 from __future__ import annotations
@@ -15,8 +18,8 @@ import numpy as np
 
 from .errors import SpecError
 from .format import MAX_ALPHA, MAX_PIXELS, MAX_RHO, kind_of
-from .ir import Spec
 from . import counts
+from .ir import Spec
 from .counts import INT64_MAX, Count, CountOverflow, Part, Totals
 from .rules import RULES, Shape, ShapeError
 from .scaling import resolution_from_rho, scale_channels

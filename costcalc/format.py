@@ -403,7 +403,6 @@ class Field(Kind):
 # The declaration
 # ---------------------------------------------------------------------------
 
-QUANTITIES_NOTE = "see costcalc.quantities"
 UNITS = {"": 1, "K": 1e3, "M": 1e6, "G": 1e9}
 ROUNDINGS = ("truncate", "make_divisible", "round")
 BITS = Int(1, 32)
