@@ -156,3 +156,36 @@ def test_grid_equals_an_independent_hand_written_mobilenet():
     theirs = minimal.totals(alphas, sizes)
     for q in QUANTITIES:
         assert np.array_equal(ours.total(q), theirs[q]), q
+
+
+@pytest.mark.parametrize("resolution", [1, [1, 1]], ids=["one configuration", "grid"])
+def test_counts_exactly_at_the_int64_edge(resolution):
+    # 2**63 - 1 = 7**2 * 73 * 127 * 337 * 92737 * 649657: a linear layer with 153,092,023 inputs and
+    # 60,247,241,209 outputs has exactly that many weights and MACs (fused: no memory traffic on top)
+    assert 153_092_023 * 60_247_241_209 == 2**63 - 1
+
+    def spec(out):
+        text = ("name: edge\ninput: {channels: 153092023, size: 1}\n"
+                f"layers:\n  - {{type: linear, out: {out}, bias: false, scale: false, fused: true}}\n")
+        return build_spec(parse_yaml(text, "edge.yaml"), "edge.yaml")
+
+    res = evaluate(spec(60_247_241_209), alpha=[1.0, 0.5] if resolution != 1 else 1.0, resolution=resolution)
+    assert int(np.max(res.total("params"))) == int(np.max(res.total("macs"))) == 2**63 - 1
+    with pytest.raises(SpecError) as info:  # one more output: past int64 by 153,092,023
+        evaluate(spec(60_247_241_210), alpha=[1.0, 0.5] if resolution != 1 else 1.0, resolution=resolution)
+    assert "overflows 64-bit" in str(info.value) and "layers[0]" in str(info.value)
+
+
+def test_a_deep_padded_chain_does_not_overflow_falsely():
+    # the bound of a padded conv's output size once grew by 2 x padding per layer and ignored the
+    # kernel: 300,000 such layers stopped with a false overflow; the bound is the size itself now
+    # kernel: with 65,536 channels that bound passes 2**63 within 20,000 layers, while the real MACs
+    # stay near 2e17
+    text = ("name: deep\ninput: {channels: 65536, size: 8}\n"
+            "layers:\n  - {type: conv, out: 65536, kernel: 3, padding: 1, repeat: 20000}\n")
+    spec = build_spec(parse_yaml(text, "deep.yaml"), "deep.yaml")
+    grid = evaluate(spec, alpha=[1.0], resolution=[8, 16], per_layer=False)
+    per_pixel = 20000 * 65536 * 65536 * 9
+    assert grid.total("macs").tolist() == [[per_pixel * 64, per_pixel * 256]]
+    one = evaluate(spec, resolution=16)
+    assert int(one.total("macs")[0, 0]) == per_pixel * 256
