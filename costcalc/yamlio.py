@@ -125,26 +125,43 @@ def _construct(value: str, tag, event, line: int):
 def parse_events(text: str, max_nesting: int = MAX_NESTING, max_items: int = MAX_ITEMS):
     """Build one YAML document from the event stream; raise _Refused or yaml.YAMLError.
 
-    One loop with the placement inlined: this is the whole cost of reading a large spec."""
+    One loop, with the container being filled, whether it is a mapping and its pending key kept in
+    locals (the stack holds the outer ones): this loop is the whole cost of reading a large spec, so
+    a plain scalar is looked up by its text alone and a line is read only where it is kept (keys and
+    list items) or reported."""
     Scalar, MapStart, SeqStart = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
     MapEnd, SeqEnd, Alias, DocStart, StreamEnd = (yaml.MappingEndEvent, yaml.SequenceEndEvent, yaml.AliasEvent,
                                                   yaml.DocumentStartEvent, yaml.StreamEndEvent)
-    stack: list = []  # containers being filled: LineDict or LineList
-    keys: list = []  # for each container on the stack: the key waiting for its value (_NO_KEY: none)
-    top = None
+    stack: list = []  # (container, is a mapping, its pending key) of every container outside `top`
+    top = None  # the container being filled
+    is_map = False
+    key = _NO_KEY  # in a mapping: the key waiting for its value
     root = _NOTHING = object()
     documents = 0
-    cache: dict = {}  # scalars repeat (keys, types, small numbers): resolve each text once
+    cache: dict = {}  # tagged scalars: (text, tag, plain) -> value
+    plain: dict = {}  # plain scalars (keys, types, small numbers repeat): text -> value
     loader = _Base(text)
+    get_event = loader.get_event
     try:
         while True:
-            event = loader.get_event()
+            event = get_event()
             cls = type(event)
             if cls is Scalar:
-                line = event.start_mark.line + 1
                 if event.anchor is not None:
-                    raise _Refused(_NO_ALIASES, line)
-                value = _scalar(event, line, cache)
+                    raise _Refused(_NO_ALIASES, event.start_mark.line + 1)
+                if event.tag is None:
+                    if event.implicit[0]:
+                        value = plain.get(event.value, _NO_KEY)
+                        if value is _NO_KEY:
+                            value = plain[event.value] = _construct(event.value, None, event, event.start_mark.line + 1)
+                    else:
+                        value = event.value  # quoted: a string
+                else:
+                    value = _scalar(event, event.start_mark.line + 1, cache)
+                if is_map and key is not _NO_KEY:  # a mapping's value: no line is kept for it
+                    top[key] = value
+                    key = _NO_KEY
+                    continue
             elif cls is MapStart or cls is SeqStart:
                 line = event.start_mark.line + 1
                 if event.anchor is not None:
@@ -155,13 +172,26 @@ def parse_events(text: str, max_nesting: int = MAX_NESTING, max_items: int = MAX
                     raise _Refused(f"YAML nested more than {max_nesting} levels deep", line)
                 value = LineDict() if cls is MapStart else LineList()
                 value.line = line
-            elif cls is MapEnd or cls is SeqEnd:
-                done = stack.pop()
-                keys.pop()
-                if stack:
-                    top = stack[-1]
+                if is_map and key is not _NO_KEY:
+                    top[key] = value
+                    key = _NO_KEY
+                elif top is None:
+                    root = value
+                elif is_map:
+                    raise _Refused("a mapping key must be a plain scalar", line)
                 else:
-                    root, top = done, None
+                    if len(top) >= max_items:
+                        raise _Refused(f"a list of more than {max_items} items (limit; see --max-layers)", line)
+                    top.append(value)
+                    top.lines.append(line)
+                stack.append((top, is_map, key))
+                top, is_map, key = value, cls is MapStart, _NO_KEY
+                continue
+            elif cls is MapEnd or cls is SeqEnd:
+                done = top
+                top, is_map, key = stack.pop()
+                if top is None:
+                    root = done
                 continue
             elif cls is Alias:
                 raise _Refused(_NO_ALIASES, event.start_mark.line + 1)
@@ -174,32 +204,22 @@ def parse_events(text: str, max_nesting: int = MAX_NESTING, max_items: int = MAX
                 break
             else:
                 continue
-            # place the value in the container being filled
-            if top is None:
+            # a scalar that is a key, a list item, or the whole document
+            line = event.start_mark.line + 1
+            if is_map:
+                if value in top:
+                    raise _Refused(f"duplicate key {value!r}", line)
+                if len(top) >= max_items:
+                    raise _Refused(f"a mapping of more than {max_items} keys (limit; see --max-layers)", line)
+                top.lines[value] = line
+                key = value
+            elif top is None:
                 root = value
-            elif type(top) is LineList:
+            else:
                 if len(top) >= max_items:
                     raise _Refused(f"a list of more than {max_items} items (limit; see --max-layers)", line)
                 top.append(value)
                 top.lines.append(line)
-            else:
-                key = keys[-1]
-                if key is _NO_KEY:
-                    if type(value) is LineDict or type(value) is LineList:
-                        raise _Refused("a mapping key must be a plain scalar", line)
-                    if value in top:
-                        raise _Refused(f"duplicate key {value!r}", line)
-                    if len(top) >= max_items:
-                        raise _Refused(f"a mapping of more than {max_items} keys (limit; see --max-layers)", line)
-                    keys[-1] = value
-                    top.lines[value] = line
-                    continue  # a key is never a container: nothing to push
-                top[key] = value
-                keys[-1] = _NO_KEY
-            if cls is not Scalar:
-                stack.append(value)
-                keys.append(_NO_KEY)
-                top = value
     finally:
         loader.dispose()
     return None if root is _NOTHING else root
