@@ -85,6 +85,28 @@ _CMPOPS = {
 _parsed: dict = {}  # expression text -> its syntax tree: block instances repeat the same expressions
 
 
+class Scope(dict):
+    """The names an expression sees: its own (a block's arguments, the repeat index) over its
+    parent's (the enclosing block's, then the spec's parameters), shared, never copied: a spec with
+    100,000 parameters and 6,000 block instances holds its parameters once."""
+
+    __slots__ = ("parent",)
+
+    def __init__(self, local: dict, parent):
+        super().__init__(local)
+        self.parent = parent
+
+    def __missing__(self, name):
+        return self.parent[name]
+
+    def __contains__(self, name) -> bool:
+        return dict.__contains__(self, name) or name in self.parent
+
+    def names(self) -> set:
+        parent = self.parent
+        return set(dict.keys(self)) | (parent.names() if isinstance(parent, Scope) else set(parent))
+
+
 def is_expression(value) -> bool:
     return isinstance(value, str) and value.startswith("$")
 
@@ -128,7 +150,8 @@ def _eval(node, scope):
             return scope[node.id]
         if node.id in ("True", "False"):
             return node.id == "True"
-        known = ", ".join(sorted(k for k in scope if not k.startswith("_"))) or "none"
+        names = scope.names() if isinstance(scope, Scope) else scope
+        known = ", ".join(sorted(str(k) for k in names if not str(k).startswith("_"))) or "none"
         raise ExprError(f"unknown name {node.id!r} (known: {known})")
     if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
         left, right = _eval(node.left, scope), _eval(node.right, scope)

@@ -470,7 +470,7 @@ class _Ctx:
         name = self._name(item, bname, here, scope, used)
         for r in range(n):
             before = len(self.layers)
-            inner = {**scope, **args, "repeat_index": r}
+            inner = expr.Scope({**args, "repeat_index": r}, scope)
             if r > 0 and "stride" in inner:
                 inner["stride"] = 1
             full = f"{prefix}{name}.{r + 1}" if n > 1 else f"{prefix}{name}"
