@@ -110,9 +110,43 @@ def evaluate(spec: Spec, alpha=1.0, resolution=None, rho=None, *, grid: bool = T
         if not grid and not per_layer:
             return _pairwise_in_blocks(spec, alpha, resolution, rho)
         return _evaluate(spec, alpha, resolution, rho, grid, per_layer)
+    except SpecError as exc:
+        raise _at_first_failure(spec, alpha, resolution, rho, grid, exc) from None
     finally:
         if enabled:
             gc.enable()
+
+
+#: single configurations tried to find the one a failing evaluation of many fails at
+MAX_LOCATE = 10_000
+
+
+def _at_first_failure(spec: Spec, alpha, resolution, rho, grid: bool, exc: SpecError) -> SpecError:
+    """The error of the first configuration that fails, with that configuration named (a grid's
+    error would quote the largest values in the grid, not those of the configuration that fails).
+
+    A shape error depends on alpha alone or on the resolution alone, so in a grid the first row
+    finds it, or else the first column; pairs are tried in order. Counts grow with both, so an
+    overflow is the largest configuration's. Past MAX_LOCATE configurations the error stays as it is."""
+    try:
+        alphas = _as_1d(alpha, "alpha", MAX_ALPHA)
+        res = input_sizes(spec, resolution, rho)
+    except ValueError:
+        return exc
+    if alphas.size == 1 and res.size == 1:
+        return exc  # a single configuration's error names its own values already
+    if grid:
+        order = [(alphas[0], r) for r in res] + [(a, res[0]) for a in alphas[1:]]
+    elif alphas.size == res.size:
+        order = list(zip(alphas, res))
+    else:
+        order = [(a, r) for a in alphas for r in res]  # one of the two has a single value
+    for a, r in order[:MAX_LOCATE]:
+        try:
+            _evaluate(spec, float(a), int(r), None, True, False)
+        except SpecError as one:
+            return SpecError(one.source, one.where, f"at alpha {float(a):g}, input {int(r)} px: {one.detail}", one.line)
+    return exc
 
 
 def _pairwise_in_blocks(spec: Spec, alpha, resolution, rho) -> Result:

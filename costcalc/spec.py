@@ -529,7 +529,8 @@ class _Ctx:
         if type(ltype) is str and ltype.startswith("$"):
             ltype = self.resolve(ltype, scope, f"{here}.type", _line(item, "type"))
         if not isinstance(ltype, str) or ltype not in LAYER_TYPES:
-            self.fail(f"{here}.type", f"unknown layer type {kind_of(ltype)}{did_you_mean(str(ltype), LAYER_TYPES)}", _line(item, "type"))
+            self.fail(f"{here}.type", f"unknown layer type {kind_of(ltype)}{did_you_mean(str(ltype), LAYER_TYPES)} "
+                      f"(types: {', '.join(LAYER_TYPES)})", _line(item, "type"))
         fields = LAYER_TYPES[ltype]
         allowed, defaults = self._layer_kind(ltype)
         for key in item:

@@ -173,3 +173,15 @@ def test_golden_compare(golden):
 
     results = [costcalc.evaluate(costcalc.load_spec(ref)) for ref in ("mobilenet", "mobilenet:conv")]
     golden("compare_mobilenet_dws_conv.txt", render(compare_table(results, Conventions())))
+
+
+def test_a_grid_error_names_the_configuration_that_fails(run, write_spec):
+    # the grid's own error would quote its largest values ("input 0 has 8 channels, input 1 has 8")
+    path = write_spec("name: t\ninput: {channels: 8, size: 32}\n"
+                      "layers:\n  - {type: add, branches: [[{type: conv, out: 8, kernel: 1}], []]}\n")
+    for args in (["sweep", path, "--alpha", "1,0.5"], ["sweep", path, "--alpha", "1,0.5", "--format", "csv"]):
+        r = run(*args)
+        assert r.code == 2 and r.out == "" and r.err.count("\n") == 1
+        assert "at alpha 0.5, input 32 px: add of mismatched shapes: input 0 has 4 channels, input 1 has 8" in r.err
+    r = run("sweep", "googlenet", "--resolution", "224,97")
+    assert r.code == 2 and "at alpha 1, input 97 px: pooling window 7 is larger" in r.err
