@@ -275,6 +275,24 @@ def verify(ctx, specs, fmt, output):
         ctx.exit(EXIT_FAILED_VERIFY)
 
 
+@cli.command(context_settings=CONTEXT)
+@click.option("--output", "-o", metavar="FILE", default=None, help="Write to FILE (atomically) instead of standard output.")
+def schema(output):
+    """The JSON Schema of the spec format, for editors (completion and checks while you write a spec).
+
+    \b
+    Example:
+      costcalc schema -o costcalc.schema.json
+      # then, first line of a spec (YAML language server, e.g. VS Code's YAML extension):
+      # yaml-language-server: $schema=costcalc.schema.json
+    """
+    import json
+
+    from .schema import spec_schema
+
+    write_output([json.dumps(spec_schema(), indent=2) + "\n"], output)
+
+
 @cli.command(name="list", context_settings=CONTEXT)
 @output_options
 def list_(fmt, output):

@@ -22,6 +22,8 @@ _EMPTY: Mapping = MappingProxyType({})  # the default of a mapping field: shared
 
 #: keys every layer item may carry besides its type-specific ones
 COMMON_KEYS = ("name", "type", "repeat", "scale", "fused", "comment")
+#: the keys of an item that uses a block instead of naming a layer type
+INSTANCE_KEYS = ("block", "name", "args", "repeat", "comment")
 
 _CONV_GEOMETRY = {
     "kernel": ("pair+", REQUIRED),

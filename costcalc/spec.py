@@ -18,6 +18,7 @@ from .errors import SpecError
 from .format import MAX_PIXELS, UNITS, check_field, check_settings, check_spec, did_you_mean, kind_of
 from .ir import (
     COMMON_KEYS,
+    INSTANCE_KEYS,
     LAYER_TYPES,
     MERGE_TYPES,
     REQUIRED,
@@ -62,7 +63,6 @@ LIMIT_RANGES = {"max_layers": (1, 10**9), "max_repeat": (1, 10**9), "max_depth":
 DEFAULT_LIMITS = Limits()
 MAX_INPUT_CHANNELS = 2**31  # the input tensor's channels
 
-INSTANCE_KEYS = ("block", "name", "args", "repeat", "comment")
 
 # ---------------------------------------------------------------------------
 # Finding a spec: bundled name, bundled file name, or a path

@@ -12,7 +12,7 @@ import pytest
 
 from conftest import ROOT, render
 
-COMMANDS = ["report", "compare", "sweep", "verify", "list"]
+COMMANDS = ["report", "compare", "sweep", "verify", "list", "schema"]
 
 
 def test_report_header_states_configuration_and_conventions(run):
