@@ -10,7 +10,7 @@ import click
 from .errors import CostcalcError
 from .output import _Terminated, printable, write_output
 from .options import (
-    Setting, config_options, conventions_options, limits, limits_options, output_options, settings_of, spec_options,
+    SPEC, Setting, config_options, conventions_options, limits, limits_options, output_options, settings_of, spec_options,
 )
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -135,7 +135,7 @@ def cli():
 
 
 @cli.command(context_settings=CONTEXT)
-@click.argument("spec")
+@click.argument("spec", type=SPEC)
 @config_options()
 @click.option("--depth", type=click.IntRange(1, 64), default=None,
               help="Roll rows up to this many name levels (1 = top-level blocks).")
@@ -171,7 +171,7 @@ def _evaluate(evaluate, spec, alpha, resolution, rho, **kw):
 
 
 @cli.command(context_settings=CONTEXT)
-@click.argument("specs", nargs=-1, required=True)
+@click.argument("specs", type=SPEC, nargs=-1, required=True)
 @config_options()
 @click.option("--set", "settings", metavar="KEY=VALUE", type=Setting(), multiple=True,
               help="Set a parameter in every spec that has it.")
@@ -206,7 +206,7 @@ def compare(specs, alpha, rho, resolution, settings, flops_per_mac, nbytes, fmt,
 
 
 @cli.command(context_settings=CONTEXT)
-@click.argument("spec")
+@click.argument("spec", type=SPEC)
 @config_options(many=True, alpha_default="1")
 @spec_options
 @limits_options
@@ -247,7 +247,7 @@ def sweep(spec, alpha, resolution, rho, variant, settings, flops_per_mac, nbytes
 
 
 @cli.command(context_settings=CONTEXT)
-@click.argument("specs", nargs=-1)
+@click.argument("specs", type=SPEC, nargs=-1)
 @output_options
 @click.pass_context
 def verify(ctx, specs, fmt, output):

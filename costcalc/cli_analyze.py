@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from .cli import CONTEXT, UsageProblem, one_config
-from .options import BITS, FRACTION, Number, Setting, config_options, count, limits, limits_options, output_options, settings_of
+from .options import BITS, FRACTION, SPEC, Number, Setting, config_options, count, limits, limits_options, output_options, settings_of
 
 # -- shared pieces --------------------------------------------------------------------------
 
@@ -94,7 +94,7 @@ def analyze():
 
 
 @analyze.command(context_settings=CONTEXT)
-@click.argument("spec", required=False)
+@click.argument("spec", type=SPEC, required=False)
 @click.option("--in", "c_in", type=count(), help="Single layer: input channels C (M in the paper).")
 @click.option("--out", "c_out", type=count(), help="Single layer: output channels N.")
 @click.option("--kernel", type=count(), default=3, show_default=True, help="Single layer: kernel size K.")
@@ -152,7 +152,7 @@ def dws(spec, c_in, c_out, kernel, size, stride, bias, alpha, rho, resolution, v
 
 
 @analyze.command(context_settings=CONTEXT)
-@click.argument("spec")
+@click.argument("spec", type=SPEC)
 @spec_config_options
 @output_options
 def fire(spec, alpha, rho, resolution, variant, settings, fmt, output):
@@ -214,7 +214,7 @@ def fire_design(base_e, incr_e, freq, sr, pct3x3, modules, c_in, fmt, output):
 
 
 @analyze.command(context_settings=CONTEXT)
-@click.argument("spec", required=False)
+@click.argument("spec", type=SPEC, required=False)
 @click.option("--in", "c_in", type=count(), help="Single layer: input channels.")
 @click.option("--out", "c_out", type=count(), help="Single layer: output channels.")
 @click.option("--groups", type=count(), help="Single layer: groups g.")
@@ -278,7 +278,7 @@ def units(c, m, groups, size, fmt, output):
 
 
 @analyze.command(context_settings=CONTEXT)
-@click.argument("spec", required=False)
+@click.argument("spec", type=SPEC, required=False)
 @click.option("--rank", type=count(), default=None, help="Bottleneck width K.")
 @click.option("--in", "n", type=count(), help="Single layer: inputs N.")
 @click.option("--out", "m", type=count(), help="Single layer: outputs M.")
@@ -311,7 +311,7 @@ def lowrank(spec, rank, n, m, alpha, rho, resolution, variant, settings, fmt, ou
 
 
 @analyze.command(context_settings=CONTEXT)
-@click.argument("spec", required=False)
+@click.argument("spec", type=SPEC, required=False)
 @click.option("--kernel", type=count(), default=None, help="Without SPEC: the kernel size K.")
 @spec_config_options
 @output_options
@@ -345,7 +345,7 @@ def factorise(spec, kernel, alpha, rho, resolution, variant, settings, fmt, outp
 
 
 @analyze.command(context_settings=CONTEXT)
-@click.argument("spec", required=False)
+@click.argument("spec", type=SPEC, required=False)
 @click.option("--paper-tables", is_flag=True, help="The settings of ShuffleNet v2 Tables 1 and 2 instead of a spec.")
 @click.option("--top", type=click.IntRange(1, 100), default=3, show_default=True, help="Flag this many per guideline.")
 @click.option("--summary", is_flag=True, help="Only the table of flagged layers and blocks.")
@@ -401,7 +401,7 @@ def guidelines(spec, paper_tables, top, summary, alpha, rho, resolution, variant
 
 
 @analyze.command(context_settings=CONTEXT)
-@click.argument("spec", required=False)
+@click.argument("spec", type=SPEC, required=False)
 @click.option("--keep", type=FRACTION, default=None, help="Fraction of weights kept after pruning (all layers).")
 @click.option("--conv-bits", type=BITS, default=None, help="Weight bits after sharing, conv layers (default 8).")
 @click.option("--fc-bits", type=BITS, default=None, help="Weight bits after sharing, fc layers (default 5).")
@@ -481,7 +481,7 @@ def weight_sharing(n, bits, clusters, fmt, output):
 
 
 @analyze.command(context_settings=CONTEXT)
-@click.argument("specs", nargs=-1, required=True)
+@click.argument("specs", type=SPEC, nargs=-1, required=True)
 @output_options
 def savings(specs, fmt, output):
     """The saving each network's efficient structures buy, side by side.

@@ -78,6 +78,27 @@ FRACTION = Number(0, 1, lo_open=True)
 BITS = Number(1, 32, integer=True)
 
 
+class SpecRef(click.ParamType):
+    """A spec: a bundled name (`mobilenet`, `squeezenet:1.1`) or a YAML file. Completes bundled
+    names and, like any path, file names."""
+
+    name = "SPEC"
+
+    def convert(self, value, param, ctx):
+        return value
+
+    def shell_complete(self, ctx, param, incomplete):
+        from click.shell_completion import CompletionItem
+
+        from .spec import bundled_names
+
+        names = [CompletionItem(n) for n in bundled_names() if n.startswith(incomplete)]
+        return names + [CompletionItem(incomplete, type="file")]
+
+
+SPEC = SpecRef()
+
+
 class Setting(click.ParamType):
     """``KEY=VALUE``; the value is read as YAML (a number, a list, ...) by costcalc's own reader."""
 

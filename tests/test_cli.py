@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 
@@ -185,3 +186,15 @@ def test_a_grid_error_names_the_configuration_that_fails(run, write_spec):
         assert "at alpha 0.5, input 32 px: add of mismatched shapes: input 0 has 4 channels, input 1 has 8" in r.err
     r = run("sweep", "googlenet", "--resolution", "224,97")
     assert r.code == 2 and "at alpha 1, input 97 px: pooling window 7 is larger" in r.err
+
+
+def test_shell_completion_offers_bundled_specs_and_files():
+    def complete(words: str) -> list[str]:
+        env = {**os.environ, "_COSTCALC_COMPLETE": "bash_complete", "COMP_WORDS": words,
+               "COMP_CWORD": str(len(words.split()) - 1)}
+        proc = subprocess.run([sys.executable, "-m", "costcalc"], capture_output=True, text=True, env=env, cwd=ROOT)
+        return proc.stdout.split()
+
+    assert complete("costcalc report squeeze") == ["plain,squeezenet", "plain,squeezenext", "file,squeeze"]
+    assert "plain,mobilenet_v2" in complete("costcalc analyze dws mobile")
+    assert "plain,sweep" in complete("costcalc sw")
