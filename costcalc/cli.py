@@ -10,7 +10,7 @@ import click
 from .errors import CostcalcError
 from .output import _Terminated, printable, write_output
 from .options import (
-    SPEC, Setting, config_options, conventions_options, limits, limits_options, output_options, settings_of, spec_options,
+    SPEC, Setting, budget_options, config_options, conventions_options, limits, limits_options, output_options, settings_of, spec_options,
 )
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -272,6 +272,55 @@ def verify(ctx, specs, fmt, output):
          lambda: rp.verify_records(checks),
          ["spec", "quantity", "layer", "config_text", "published", "computed", "delta", "tolerance", "status", "source"])
     if any(not c.ok for c in checks):
+        ctx.exit(EXIT_FAILED_VERIFY)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("spec", type=SPEC)
+@config_options()
+@budget_options
+@spec_options
+@limits_options
+@conventions_options
+@output_options
+@click.pass_context
+def check(ctx, spec, alpha, rho, resolution, variant, settings, flops_per_mac, nbytes, fmt, output, **bounds):
+    """Fail (exit status 1) when a network is over its budget: the step a CI job runs.
+
+    The bounds are the spec's `budget:` section, each at its own configuration, and the --max-*
+    options, at the configuration given here. Exit status 0 when every figure is within its bound.
+
+    \b
+    Example:
+      costcalc check mobilenet --max-macs 600M --max-params 5M
+      costcalc check my_net.yaml --format json     # the spec's own budget: section
+    """
+    from . import report as rp
+    from .budget import check as run
+    from .format import check_spec
+    from .spec import build_spec, read_document, split_ref
+
+    a, r, px = one_config(alpha, rho, resolution)
+    ref, inline = split_ref(spec)
+    doc, shown = read_document(ref, limits())
+    doc = check_spec(doc, shown)
+    s = build_spec(doc, shown, variant or inline, settings_of(settings), limits())
+    given = {name[4:]: value for name, value in bounds.items() if value is not None}
+    if not given and not s.budget:
+        raise UsageProblem(f"{shown}: no budget: give bounds such as --max-macs 300M, or add a budget: section to the spec")
+    config = {"alpha": a[0], **({"resolution": px[0]} if px else {}), **({"rho": r[0]} if r else {}),
+              **({"variant": s.variant} if s.variant else {}), **({"set": settings_of(settings)} if settings else {})}
+    conv = _conventions(flops_per_mac, nbytes)
+    try:
+        checks = run(doc, shown, s, given, config, conv.flops_per_mac)
+    except ValueError as exc:
+        raise UsageProblem(str(exc)) from None
+    emit(fmt, output, lambda: [rp.budget_table(checks, conv)],
+         lambda: {"spec": s.label, "flops_per_mac": conv.flops_per_mac, "checks": rp.budget_records(checks),
+                  "over": sum(1 for c in checks if c.over)},
+         lambda: [{**c, "config": c["config_text"]} for c in rp.budget_records(checks)],
+         ["spec", "quantity", "config", "budget", "computed", "use_pct", "status", "source", "note"])
+    if any(c.over for c in checks):
         ctx.exit(EXIT_FAILED_VERIFY)
 
 

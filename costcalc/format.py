@@ -166,11 +166,15 @@ class OneOf(Kind):
         self.what = " or ".join(k.what for k in kinds)
 
     def check(self, value, src, where, line):
+        errors = []
         for k in self.kinds:
             try:
                 return k.check(value, src, where, line)
-            except SpecError:
-                continue
+            except SpecError as exc:
+                errors.append((k, exc))
+        for k, exc in errors:  # the alternative of the value's own shape says best what is wrong
+            if (isinstance(value, dict) and isinstance(k, _Mapping)) or (isinstance(value, list) and isinstance(k, List)):
+                raise exc
         self.fail(value, src, where, line)
 
 
@@ -288,6 +292,35 @@ class Map(_Mapping):
             if k not in value:
                 raise SpecError(src, _join(where, k), "missing", getattr(value, "line", None) or line)
         return out
+
+
+AMOUNT_UNITS = {"": 1, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12}
+_AMOUNT = re.compile(r"\s*([0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][+-]?[0-9]+)?)\s*([KMGT]?)\s*\Z")
+
+
+def parse_amount(value):
+    """A count written as a number or with a unit: 300M, 5.5M, 1.2G, 750K, 4e6. None if it is not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        number = float(value)
+    elif isinstance(value, str) and len(value) < 40 and (m := _AMOUNT.match(value)):
+        number = float(m.group(1).replace("_", "")) * AMOUNT_UNITS[m.group(2)]
+    else:
+        return None
+    return number if math.isfinite(number) and 0 <= number <= 1e30 else None
+
+
+class Amount(Kind):
+    """A non-negative count, as a number or with a unit (300M, 5M, 1.2G)."""
+
+    what = "a count such as 300M, 5M, 1.2G or a plain number"
+
+    def check(self, value, src, where, line):
+        number = parse_amount(value)
+        if number is None:
+            self.fail(value, src, where, line)
+        return number
 
 
 class Anything(Kind):
@@ -464,6 +497,12 @@ COMPRESSION = Map({
 
 ANALYSES = Map({"compression": COMPRESSION}, what="a mapping (compression)")
 
+#: what a budget may bound: upper bounds, per configuration (costcalc check)
+BUDGET_QUANTITIES = ("params", "weights", "macs", "flops", "mem_access", "activations", "peak_activation", "size_mb")
+BUDGET_ENTRY = Map({"config": CONFIG, "note": Str(), **{q: Amount() for q in BUDGET_QUANTITIES}},
+                   what="a mapping of upper bounds (params, macs, flops, ...) and a config")
+BUDGET = OneOf(BUDGET_ENTRY, List(BUDGET_ENTRY, nonempty=True, most=MAX_REFERENCES))
+
 INPUT = Map({"channels": Field("int+"), "size": Field("pair+")}, required=("channels", "size"),
             what="a mapping with channels and size")
 WIDTH = Map({
@@ -526,6 +565,7 @@ def spec_format() -> Map:
             "default_variant": Name(),
             "references": List(_reference(), most=MAX_REFERENCES),
             "accuracy": List(ACCURACY, most=MAX_REFERENCES),
+            "budget": BUDGET,
         }, required=("input", "layers"), what="a mapping at the top level")
     return _SPEC
 

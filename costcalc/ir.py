@@ -137,6 +137,7 @@ class Spec(NamedTuple):
     paper: str = ""
     notes: tuple[str, ...] = ()
     analyses: Mapping[str, Any] = _EMPTY  # raw `analyses:` section, read by costcalc.analysis
+    budget: Any = None  # the checked `budget:` section (a mapping or a list of them), read by costcalc.budget
 
     @property
     def label(self) -> str:

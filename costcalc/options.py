@@ -99,6 +99,33 @@ class SpecRef(click.ParamType):
 SPEC = SpecRef()
 
 
+class AmountType(click.ParamType):
+    """A count: a number or with a unit (300M, 5M, 1.2G, 750K)."""
+
+    name = "COUNT"
+
+    def convert(self, value, param, ctx):
+        from .format import parse_amount
+
+        number = parse_amount(value)
+        if number is None:
+            self.fail(f"expected a count such as 300M, 5M, 1.2G or a plain number, got {str(value)[:40]!r}", param, ctx)
+        return number
+
+
+AMOUNT = AmountType()
+
+
+def budget_options(fn):
+    """--max-params, --max-macs, ...: one upper bound per budget quantity (costcalc.format)."""
+    from .format import BUDGET_QUANTITIES
+
+    for q in reversed(BUDGET_QUANTITIES):
+        fn = click.option(f"--max-{q.replace('_', '-')}", f"max_{q}", type=AMOUNT, default=None, metavar="N",
+                          help=f"Upper bound on {q.replace('_', ' ')} (e.g. 300M).")(fn)
+    return fn
+
+
 class Setting(click.ParamType):
     """``KEY=VALUE``; the value is read as YAML (a number, a list, ...) by costcalc's own reader."""
 

@@ -366,6 +366,32 @@ def sweep_json(blocks, conv: Conventions, spec):
     yield "\n]}\n"
 
 
+def budget_records(checks) -> list[dict]:
+    return [{"spec": c.spec, "quantity": c.quantity, "config": dict(c.config), "config_text": config_text(c.config),
+             "budget": _num(c.limit), "computed": _num(c.computed), "use_pct": round(100 * c.computed / c.limit, 2)
+             if c.limit else None, "status": "OVER" if c.over else "ok", "source": c.source, "note": c.note}
+            for c in checks]
+
+
+def budget_table(checks, conv: Conventions) -> Table:
+    table = Table(
+        title="Budget",
+        columns=[("Spec", "spec", "left"), ("Quantity", "quantity", "left"), ("Config", "config", "left"),
+                 ("Budget", "budget", "right"), ("Computed", "computed", "right"), ("Use", "use", "right"),
+                 ("Status", "status", "left"), ("From", "source", "left")],
+        header=conv.lines()[:1],
+    )
+    for c in budget_records(checks):
+        table.rows.append({
+            "spec": c["spec"], "quantity": c["quantity"], "config": c["config_text"],
+            "budget": human(c["budget"]), "computed": human(c["computed"]),
+            "use": "" if c["use_pct"] is None else f"{c['use_pct']:.1f}%", "status": c["status"], "source": c["source"],
+        })
+    over = sum(1 for c in checks if c.over)
+    table.notes.append(f"{len(checks) - over} within budget, {over} over" + (" (exit status 1)" if over else ""))
+    return table
+
+
 def verify_table(checks: list[Check]) -> Table:
     table = Table(
         title="Published figures vs computed",

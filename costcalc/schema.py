@@ -63,6 +63,8 @@ HANDLERS = {
     fm.Map: _map,
     fm.Anything: lambda k: {"$ref": "#/$defs/layers"},
     fm.Field: lambda k: field(k.kind),
+    fm.Amount: lambda k: {"anyOf": [{"type": "number", "minimum": 0},
+                                    {"type": "string", "pattern": r"^\s*[0-9][0-9_]*(\.[0-9_]*)?([eE][+-]?[0-9]+)?\s*[KMGT]?\s*$"}]},
 }
 
 

@@ -275,6 +275,7 @@ def build_spec(
         paper=str(doc.get("paper", "")),
         notes=tuple(" ".join(str(n).split()) for n in doc.get("notes") or []),
         analyses=merged.get("analyses") or {},
+        budget=doc.get("budget"),
     )
 
 

@@ -43,6 +43,8 @@ BASE = {"name": "t", "input": {"channels": 3, "size": 32}, "layers": [{"type": "
     {"accuracy": [{"top1": 170, "source": "x"}]},
     {"parameters": {"1x": 3}},  # a parameter no expression can name
     {"analyses": {"compression": {"index_bits": 100}}},
+    {"budget": {"macz": "5M"}},
+    {"budget": [{"macs": "5Q"}]},
 ], ids=lambda c: json.dumps(c)[:40])
 def test_what_the_loader_refuses_the_schema_refuses(validator, change, write_spec, run):
     doc = {**BASE, **change}
