@@ -13,7 +13,7 @@ import pytest
 
 from conftest import ROOT, render
 
-COMMANDS = ["report", "compare", "sweep", "verify", "list", "schema"]
+COMMANDS = ["report", "compare", "sweep", "verify", "check", "list", "schema"]
 
 
 def test_report_header_states_configuration_and_conventions(run):
