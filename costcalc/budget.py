@@ -33,7 +33,9 @@ class BudgetCheck(NamedTuple):
 def measure(result: Result, name: str, flops_per_mac: float) -> float:
     """One budget quantity of a one-configuration result."""
     if name == "peak_activation":
-        return float(max((int(lr.values["activations"]) for lr in result.layers), default=0))
+        from .memory import peak
+
+        return float(peak(result).elements)
     return quantity(result, name, flops_per_mac=flops_per_mac)
 
 
@@ -45,20 +47,22 @@ def entries(spec) -> list[dict]:
     return [raw] if isinstance(raw, dict) else list(raw)
 
 
-def check(doc, shown: str, spec, cli_bounds: dict, cli_config: dict, flops_per_mac: float) -> list[BudgetCheck]:
-    """Every bound of the spec's budget and of the command line, each at its configuration."""
+def check(doc, shown: str, spec, cli_bounds: dict, cli_config: dict, conv) -> list[BudgetCheck]:
+    """Every bound of the spec's budget and of the command line, each at its configuration, with the
+    conventions `conv` (FLOPs per MAC unless a budget's config says otherwise, and the batch)."""
+    flops_per_mac = conv.flops_per_mac
     cache: dict = {}
     out = []
     for entry in entries(spec):
         config = dict(entry.get("config") or {})
         fpm = config.get("flops_per_mac", flops_per_mac)
-        result = evaluate_config(doc, shown, config, cache)
+        result = evaluate_config(doc, shown, config, cache, conv.batch)
         for q in BUDGET_QUANTITIES:
             if q in entry:
                 out.append(BudgetCheck(spec.label, config, q, entry[q], measure(result, q, fpm), "spec",
                                        " ".join(entry.get("note", "").split())))
     if cli_bounds:
-        result = evaluate_config(doc, shown, cli_config, cache)
+        result = evaluate_config(doc, shown, cli_config, cache, conv.batch)
         for q, bound in cli_bounds.items():
             out.append(BudgetCheck(spec.label, cli_config, q, bound, measure(result, q, flops_per_mac), "command line"))
     return out

@@ -10,7 +10,7 @@ import click
 from .errors import CostcalcError
 from .output import _Terminated, printable, write_output
 from .options import (
-    SPEC, Setting, budget_options, config_options, conventions_options, limits, limits_options, output_options, settings_of, spec_options,
+    SPEC, Setting, budget_options, config_options, conventions, conventions_options, limits, limits_options, output_options, settings_of, spec_options,
 )
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -83,10 +83,6 @@ def render_tables(tables: list, output: str | None, inputs=()) -> None:
     write_output([printable("\n".join(to_text(t, width) for t in tables))], output, inputs)
 
 
-def _conventions(flops_per_mac, nbytes):
-    from .report import Conventions
-
-    return Conventions(flops_per_mac=flops_per_mac, bytes=nbytes)
 
 
 def _load(ref, variant, settings):
@@ -143,7 +139,7 @@ def cli():
 @limits_options
 @conventions_options
 @output_options
-def report(spec, alpha, rho, resolution, depth, variant, settings, flops_per_mac, nbytes, fmt, output):
+def report(spec, alpha, rho, resolution, depth, variant, settings, fmt, output):
     """Per-layer table of one architecture in one configuration.
 
     \b
@@ -156,8 +152,8 @@ def report(spec, alpha, rho, resolution, depth, variant, settings, flops_per_mac
 
     a, r, px = one_config(alpha, rho, resolution)
     s = _load(spec, variant, settings)
-    res = _evaluate(evaluate, s, a, px, r)
-    conv = _conventions(flops_per_mac, nbytes)
+    conv = conventions()
+    res = _evaluate(evaluate, s, a, px, r, batch=conv.batch)
     emit(fmt, output, lambda: [rp.report_table(res, conv, depth)], lambda: rp.report_json(res, conv, depth),
          lambda: rp.report_json(res, conv, depth)["layers"],
          ["name", "type", "output", "layers", "params", "bn_params", "macs", "flops", "ops", "mem_access", "activations"])
@@ -178,7 +174,7 @@ def _evaluate(evaluate, spec, alpha, resolution, rho, **kw):
 @limits_options
 @conventions_options
 @output_options
-def compare(specs, alpha, rho, resolution, settings, flops_per_mac, nbytes, fmt, output):
+def compare(specs, alpha, rho, resolution, settings, fmt, output):
     """Architectures side by side, with each figure's ratio to the first.
 
     \b
@@ -195,11 +191,11 @@ def compare(specs, alpha, rho, resolution, settings, flops_per_mac, nbytes, fmt,
     results = []
     for ref in specs:
         s = load_spec(ref, settings=given, strict_settings=False, limits=limits())
-        results.append(_evaluate(evaluate, s, a, px, r))
+        results.append(_evaluate(evaluate, s, a, px, r, batch=conventions().batch))
     unused = [k for k in given if not any(k in res.spec.settings for res in results)]
     if unused:
         raise UsageProblem(f"--set {unused[0]}: no compared spec has this parameter")
-    conv = _conventions(flops_per_mac, nbytes)
+    conv = conventions()
     emit(fmt, output, lambda: [rp.compare_table(results, conv)], lambda: rp.compare_json(results, conv),
          lambda: [{"spec": o["label"], "alpha": o["config"]["alpha"], "resolution": o["config"]["resolution"][0],
                    **o["totals"], "top1": o["top1"]} for o in rp.compare_json(results, conv)])
@@ -212,7 +208,7 @@ def compare(specs, alpha, rho, resolution, settings, flops_per_mac, nbytes, fmt,
 @limits_options
 @conventions_options
 @output_options
-def sweep(spec, alpha, resolution, rho, variant, settings, flops_per_mac, nbytes, fmt, output):
+def sweep(spec, alpha, resolution, rho, variant, settings, fmt, output):
     """Every alpha x every resolution in one vectorised evaluation.
 
     \b
@@ -231,18 +227,18 @@ def sweep(spec, alpha, resolution, rho, variant, settings, flops_per_mac, nbytes
     if n > MAX_SWEEP_TABLE and fmt in ("table", "markdown"):
         raise UsageProblem(f"{n:,} configurations: more than {MAX_SWEEP_TABLE:,} in a {fmt}; use --format csv or json")
     s = _load(spec, variant, settings)
-    conv = _conventions(flops_per_mac, nbytes)
+    conv = conventions()
     if fmt in ("csv", "json"):  # streamed: a block of configurations at a time, bounded memory
         from .engine import evaluate_blocks
 
         try:
-            blocks = evaluate_blocks(s, a, px, r)
+            blocks = evaluate_blocks(s, a, px, r, batch=conv.batch)
             chunks = rp.sweep_csv(blocks, conv) if fmt == "csv" else rp.sweep_json(blocks, conv, s)
             write_output(chunks, output, command_inputs())  # numbers only, and JSON escapes the name
         except ValueError as exc:
             raise UsageProblem(str(exc)) from None
         return
-    res = _evaluate(evaluate, s, a, px, r, per_layer=False)
+    res = _evaluate(evaluate, s, a, px, r, per_layer=False, batch=conv.batch)
     emit(fmt, output, lambda: [rp.sweep_table(res, conv)], None, None)
 
 
@@ -284,7 +280,7 @@ def verify(ctx, specs, fmt, output):
 @conventions_options
 @output_options
 @click.pass_context
-def check(ctx, spec, alpha, rho, resolution, variant, settings, flops_per_mac, nbytes, fmt, output, **bounds):
+def check(ctx, spec, alpha, rho, resolution, variant, settings, fmt, output, **bounds):
     """Fail (exit status 1) when a network is over its budget: the step a CI job runs.
 
     The bounds are the spec's `budget:` section, each at its own configuration, and the --max-*
@@ -310,9 +306,9 @@ def check(ctx, spec, alpha, rho, resolution, variant, settings, flops_per_mac, n
         raise UsageProblem(f"{shown}: no budget: give bounds such as --max-macs 300M, or add a budget: section to the spec")
     config = {"alpha": a[0], **({"resolution": px[0]} if px else {}), **({"rho": r[0]} if r else {}),
               **({"variant": s.variant} if s.variant else {}), **({"set": settings_of(settings)} if settings else {})}
-    conv = _conventions(flops_per_mac, nbytes)
+    conv = conventions()
     try:
-        checks = run(doc, shown, s, given, config, conv.flops_per_mac)
+        checks = run(doc, shown, s, given, config, conv)
     except ValueError as exc:
         raise UsageProblem(str(exc)) from None
     emit(fmt, output, lambda: [rp.budget_table(checks, conv)],

@@ -48,6 +48,7 @@ class Result(NamedTuple):
     shape: tuple  # the grid shape: (A, R) or (N,)
     totals: dict  # quantity -> array of `shape`
     layers: list = []  # LayerResult, when per_layer (never changed in place)
+    batch: int = 1  # images per inference: MACs, other ops and activations scale with it, weights do not
 
     def total(self, quantity: str) -> np.ndarray:
         if quantity == "weights":
@@ -96,7 +97,8 @@ def input_sizes(spec: Spec, resolution=None, rho=None) -> np.ndarray:
     return np.array([base_h], dtype=np.int64)
 
 
-def evaluate(spec: Spec, alpha=1.0, resolution=None, rho=None, *, grid: bool = True, per_layer: bool = True) -> Result:
+def evaluate(spec: Spec, alpha=1.0, resolution=None, rho=None, *, grid: bool = True, per_layer: bool = True,
+             batch: int = 1) -> Result:
     """Evaluate `spec` for every alpha x every resolution (grid) or pairwise.
 
     `resolution` is the input height in pixels; `rho` a resolution multiplier
@@ -104,12 +106,14 @@ def evaluate(spec: Spec, alpha=1.0, resolution=None, rho=None, *, grid: bool = T
     i-th alpha goes with the i-th resolution.  With ``per_layer=False`` only
     totals are kept, which bounds memory for very large grids.
     """
+    if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= MAX_BATCH:
+        raise ValueError(f"batch: expected a whole number from 1 to {MAX_BATCH:,}, got {batch!r}")
     enabled = gc.isenabled()
     gc.disable()  # the walk allocates many small objects and frees none: no cycles to collect
     try:
         if not grid and not per_layer:
-            return _pairwise_in_blocks(spec, alpha, resolution, rho)
-        return _evaluate(spec, alpha, resolution, rho, grid, per_layer)
+            return _pairwise_in_blocks(spec, alpha, resolution, rho, batch)
+        return _evaluate(spec, alpha, resolution, rho, grid, per_layer, batch=batch)
     except SpecError as exc:
         raise _at_first_failure(spec, alpha, resolution, rho, grid, exc) from None
     finally:
@@ -149,27 +153,30 @@ def _at_first_failure(spec: Spec, alpha, resolution, rho, grid: bool, exc: SpecE
     return exc
 
 
-def _pairwise_in_blocks(spec: Spec, alpha, resolution, rho) -> Result:
+def _pairwise_in_blocks(spec: Spec, alpha, resolution, rho, batch: int = 1) -> Result:
     """Pairs evaluated BLOCK at a time (every part of a pair is a vector as long as the block):
     the memory of a million pairs is the memory of their totals."""
     first = _evaluate(spec, alpha, resolution, rho, False, False, probe=True)
     n = first.shape[0]
     if n <= BLOCK:
-        return _evaluate(spec, alpha, resolution, rho, False, False)
+        return _evaluate(spec, alpha, resolution, rho, False, False, batch=batch)
     a, h = first.alpha, first.resolution
     totals = {q: np.empty(n, dtype=np.int64) for q in QUANTITIES}
     for i in range(0, n, BLOCK):
-        part = _evaluate(spec, a[i:i + BLOCK], h[i:i + BLOCK], None, False, False)
+        part = _evaluate(spec, a[i:i + BLOCK], h[i:i + BLOCK], None, False, False, batch=batch)
         for q in QUANTITIES:
             totals[q][i:i + BLOCK] = part.totals[q]
-    return Result(spec, a, h, first.width, (n,), totals, [])
+    return Result(spec, a, h, first.width, (n,), totals, [], batch)
 
+
+#: the largest batch (images per inference)
+MAX_BATCH = 1 << 20
 
 #: configurations evaluated at once by evaluate_blocks (bounds the memory of any grid)
 BLOCK = 1 << 16
 
 
-def check_grid(spec: Spec, alphas: np.ndarray, res: np.ndarray) -> None:
+def check_grid(spec: Spec, alphas: np.ndarray, res: np.ndarray, batch: int = 1) -> None:
     """Raise the error the grid alphas x res would raise, at the cost of A + R + 1 configurations.
 
     A shape error depends on the channels (alpha alone: divisibility, mismatched adds) or on the
@@ -177,36 +184,38 @@ def check_grid(spec: Spec, alphas: np.ndarray, res: np.ndarray) -> None:
     resolution) and (every alpha x bad resolutions): one row and one column of the grid find them.
     Counts grow with alpha and with the resolution, so the largest configuration is where a count
     would overflow. A streamed sweep checks this before it writes anything."""
-    evaluate(spec, alpha=alphas, resolution=res[:1], per_layer=False)
-    evaluate(spec, alpha=alphas[:1], resolution=res, per_layer=False)
-    evaluate(spec, alpha=float(alphas.max()), resolution=int(res.max()), per_layer=False)
+    evaluate(spec, alpha=alphas, resolution=res[:1], per_layer=False, batch=batch)
+    evaluate(spec, alpha=alphas[:1], resolution=res, per_layer=False, batch=batch)
+    evaluate(spec, alpha=float(alphas.max()), resolution=int(res.max()), per_layer=False, batch=batch)
 
 
-def evaluate_blocks(spec: Spec, alpha=1.0, resolution=None, rho=None, block: int = BLOCK):
+def evaluate_blocks(spec: Spec, alpha=1.0, resolution=None, rho=None, block: int = BLOCK, batch: int = 1):
     """The grid alpha x resolution as successive totals-only Results of at most `block`
     configurations, alpha-major (the order of one `evaluate`): memory stays bounded for any grid."""
     alphas = _as_1d(alpha, "alpha", MAX_ALPHA)
     res = input_sizes(spec, resolution, rho)
-    check_grid(spec, alphas, res)  # now, before the caller writes anything
-    return _blocks(spec, alphas, res, block)
+    check_grid(spec, alphas, res, batch)  # now, before the caller writes anything
+    return _blocks(spec, alphas, res, block, batch)
 
 
-def _blocks(spec: Spec, alphas: np.ndarray, res: np.ndarray, block: int):
+def _blocks(spec: Spec, alphas: np.ndarray, res: np.ndarray, block: int, batch: int):
     if res.size >= block:
         for a in alphas:
             for j in range(0, res.size, block):
-                yield evaluate(spec, alpha=a, resolution=res[j:j + block], per_layer=False)
+                yield evaluate(spec, alpha=a, resolution=res[j:j + block], per_layer=False, batch=batch)
         return
     step = max(1, block // res.size)
     for i in range(0, alphas.size, step):
-        yield evaluate(spec, alpha=alphas[i:i + step], resolution=res, per_layer=False)
+        yield evaluate(spec, alpha=alphas[i:i + step], resolution=res, per_layer=False, batch=batch)
 
 
-def _cost(layer, ins, out_c):
+def _cost(layer, ins, out_c, batch: int = 1):
     """(output shape, params, bn_params, macs, ops, mem_access, activations) of one layer: its
-    rule, and memory access from its definition (inputs + output + weights)."""
+    rule, and memory access from its definition (inputs + output + weights). With a batch of N
+    images, MACs, other ops and activations are N times one image's; the weights are read once."""
     cost = RULES[layer.type](layer, ins, out_c)
     out = cost.shape
+    macs, ops = cost.macs, cost.ops
     if cost.moves_data and not layer.fused:
         activations = out.elements
         reads = cost.reads
@@ -214,10 +223,14 @@ def _cost(layer, ins, out_c):
             reads = ins[0].elements
             for x in ins[1:]:
                 reads = reads + x.elements
+        if batch != 1:
+            reads, activations = reads * batch, activations * batch
         mem = reads + activations + cost.params
     else:
         activations = mem = 0
-    return out, cost.params, cost.bn_params, cost.macs, cost.ops, mem, activations
+    if batch != 1:
+        macs, ops = macs * batch, ops * batch
+    return out, cost.params, cost.bn_params, macs, ops, mem, activations
 
 
 def _out_channels(layer, spec: Spec, a, cache: dict, count):
@@ -246,7 +259,7 @@ def _located(spec: Spec, layer, exc) -> SpecError:
     return SpecError(spec.source, f"{layer.where} ({layer.name})", message, layer.line)
 
 
-def _walk_one(spec: Spec, inp: Shape, a, per_layer: bool):
+def _walk_one(spec: Spec, inp: Shape, a, per_layer: bool, batch: int = 1):
     """One configuration in exact Python ints; every running total checked against int64."""
     nodes: list = []
     results: list = []
@@ -257,7 +270,7 @@ def _walk_one(spec: Spec, inp: Shape, a, per_layer: bool):
         for index, layer in enumerate(spec.layers):
             ins = [inp if i < 0 else nodes[i] for i in layer.inputs]
             out_c = _out_channels(layer, spec, a, width, _one_channel_count)
-            out, lp, lbn, lm, lo, lmem, lact = _cost(layer, ins, out_c)
+            out, lp, lbn, lm, lo, lmem, lact = _cost(layer, ins, out_c, batch)
             p += lp
             bn += lbn
             m += lm
@@ -276,7 +289,7 @@ def _walk_one(spec: Spec, inp: Shape, a, per_layer: bool):
     return (p, bn, m, o, mem_t, act_t), results
 
 
-def _walk_grid(spec: Spec, inp: Shape, a, per_layer: bool):
+def _walk_grid(spec: Spec, inp: Shape, a, per_layer: bool, batch: int = 1):
     """A grid or pairs, on factored counts summed by shared resolution parts (costcalc.counts)."""
     nodes: list = []
     results: list = []
@@ -287,7 +300,7 @@ def _walk_grid(spec: Spec, inp: Shape, a, per_layer: bool):
         for index, layer in enumerate(spec.layers):
             ins = [inp if i < 0 else nodes[i] for i in layer.inputs]
             out_c = _out_channels(layer, spec, a, width, _channel_count)
-            out, *values = _cost(layer, ins, out_c)
+            out, *values = _cost(layer, ins, out_c, batch)
             for total, v in zip(sums, values):
                 total.add(v)
             nodes.append(out)
@@ -304,7 +317,8 @@ def _grid(v):
     return v if type(v) is int else v.value()
 
 
-def _evaluate(spec: Spec, alpha, resolution, rho, grid: bool, per_layer: bool, probe: bool = False) -> Result:
+def _evaluate(spec: Spec, alpha, resolution, rho, grid: bool, per_layer: bool, probe: bool = False,
+              batch: int = 1) -> Result:
     """The walk. With `probe`, only the configurations are worked out (nothing is evaluated)."""
     alphas = _as_1d(alpha, "alpha", MAX_ALPHA)
     res = input_sizes(spec, resolution, rho)
@@ -330,7 +344,7 @@ def _evaluate(spec: Spec, alpha, resolution, rho, grid: bool, per_layer: bool, p
     # One configuration: Python ints all the way (exact and fast); a grid: factored counts (costcalc.counts)
     if alphas.size == 1 and res.size == 1:
         inp = Shape(spec.input_channels, int(h.reshape(-1)[0]), int(w.reshape(-1)[0]))
-        sums, results = _walk_one(spec, inp, a, per_layer)
+        sums, results = _walk_one(spec, inp, a, per_layer, batch)
         totals = {q: np.full(shape, v, dtype=np.int64) for q, v in zip(QUANTITIES, sums)}
     else:
         counts.reset_caches()
@@ -338,8 +352,8 @@ def _evaluate(spec: Spec, alpha, resolution, rho, grid: bool, per_layer: bool, p
             hp = Part(h, int(h.max()), "r")
             inp = Shape(spec.input_channels, Count.of_resolution(hp),
                         Count.of_resolution(hp if w is h else Part(w, int(w.max()), "r")))
-            sums, results = _walk_grid(spec, inp, a, per_layer)
+            sums, results = _walk_grid(spec, inp, a, per_layer, batch)
             totals = {q: t.value(shape) for q, t in zip(QUANTITIES, sums)}
         finally:
             counts.reset_caches()
-    return Result(spec, a, h, w, shape, totals, results)
+    return Result(spec, a, h, w, shape, totals, results, batch)

@@ -159,11 +159,27 @@ def settings_of(pairs) -> dict:
 
 
 def conventions_options(fn):
-    fn = click.option("--bytes", "nbytes", type=click.IntRange(1, 64), default=4, show_default=True,
-                      help="Bytes per element for memory access in bytes (4 = fp32).")(fn)
-    fn = click.option("--flops-per-mac", type=Number(0, MAX_FLOPS_PER_MAC, lo_open=True), default=2, show_default=True,
+    """--flops-per-mac, --bytes, --batch: kept in the click context, read by conventions()."""
+
+    def keep(ctx, param, value):
+        ctx.meta.setdefault("costcalc.conventions", {})[param.name] = value
+
+    fn = click.option("--batch", "batch", type=click.IntRange(1, 1 << 20), default=1, show_default=True, expose_value=False,
+                      callback=keep, help="Images per inference: MACs, other ops and activations scale with it, weights "
+                                          "are read once.")(fn)
+    fn = click.option("--bytes", "bytes", type=click.IntRange(1, 64), default=4, show_default=True, expose_value=False,
+                      callback=keep, help="Bytes per element for memory access in bytes (4 = fp32).")(fn)
+    fn = click.option("--flops-per-mac", "flops_per_mac", type=Number(0, MAX_FLOPS_PER_MAC, lo_open=True), default=2,
+                      show_default=True, expose_value=False, callback=keep,
                       help="FLOPs per MAC; 1 for papers that count mult-adds as FLOPs (the ShuffleNet papers).")(fn)
     return fn
+
+
+def conventions():
+    """The counting conventions of the running command (report.Conventions)."""
+    from .report import Conventions
+
+    return Conventions(**click.get_current_context().meta.get("costcalc.conventions", {}))
 
 
 def output_options(fn):

@@ -19,6 +19,7 @@ from .verify import FP32, Check, published_accuracy, published_top1
 class Conventions(NamedTuple):
     flops_per_mac: float = 2
     bytes: int = 4
+    batch: int = 1
 
     def lines(self) -> list[str]:
         fpm = f"{self.flops_per_mac:g}"
@@ -26,7 +27,7 @@ class Conventions(NamedTuple):
             f"1 MAC = 1 multiply-accumulate = {fpm} FLOPs (--flops-per-mac {fpm}); MACs count conv and linear layers only",
             "params = weights + biases (as the spec sets them) + BatchNorm scale/shift (shown as BN params)",
             "other ops (not MACs): biases, BatchNorm, activations, pooling, element-wise add, LRN",
-            f"memory access = input + output activations + weights, in elements; bytes at {self.bytes} B/element; batch 1",
+            f"memory access = input + output activations + weights, in elements; bytes at {self.bytes} B/element; batch {self.batch}",
         ]
 
 
@@ -88,7 +89,7 @@ def config_dict(result: Result, conv: Conventions) -> dict:
         "settings": dict(spec.settings),
         "flops_per_mac": conv.flops_per_mac,
         "bytes": conv.bytes,
-        "batch": 1,
+        "batch": result.batch,
     }
 
 
@@ -104,10 +105,18 @@ def totals_dict(result: Result, conv: Conventions) -> dict:
         "mem_access": t["mem_access"],
         "mem_access_bytes": t["mem_access"] * conv.bytes,
         "activations": t["activations"],
-        "peak_activation": max((_scalar(lr.values["activations"]) for lr in result.layers), default=0),
+        "largest_activation": max((_scalar(lr.values["activations"]) for lr in result.layers), default=0),
+        "peak_activation": peak_of(result).elements,
         "size_mb": round(t["params"] * FP32 / 1e6, 4),
     }
     return out
+
+
+def peak_of(result: Result):
+    """Peak activation memory (costcalc.memory: the tensors alive at once) and where it is reached."""
+    from .memory import peak
+
+    return peak(result)
 
 
 def _num(x: float):
@@ -214,19 +223,23 @@ def report_table(result: Result, conv: Conventions, depth: int | None = None) ->
         "params": grouped(tot["params"]), "macs": grouped(tot["macs"]), "mem_access": grouped(tot["mem_access"]),
         "share": "",
     })
+    p = peak_of(result)
     fl = tot["flops"]
     table.notes = [
         f"params {grouped(tot['params'])} ({human(tot['params'])}; BN {grouped(tot['bn_params'])}; weights {human(tot['weights'])})"
         f" | fp32 size {tot['size_mb']:.2f} MB",
         f"MACs {grouped(tot['macs'])} ({human(tot['macs'])}) | FLOPs {human(fl)} | other ops {human(tot['ops'])}",
         f"memory access {human(tot['mem_access'])} elements = {human(tot['mem_access_bytes'])}B"
-        f" | activations {human(tot['activations'])} elements, peak {human(tot['peak_activation'])}",
+        f" | activations {human(tot['activations'])} elements, largest {human(tot['largest_activation'])}",
+        f"peak activation memory {human(p.elements)} elements = {human(p.elements * conv.bytes)}B"
+        f" at {p.layer} ({p.alive} tensors alive)",
     ]
     return table
 
 
 def report_json(result: Result, conv: Conventions, depth: int | None = None) -> dict:
     spec = result.spec
+    p = peak_of(result)
     layers = []
     for r in rows(result, depth):
         layers.append({
@@ -242,6 +255,7 @@ def report_json(result: Result, conv: Conventions, depth: int | None = None) -> 
         "config": config_dict(result, conv),
         "conventions": conv.lines(),
         "totals": totals_dict(result, conv),
+        "peak": {"elements": p.elements, "bytes": p.elements * conv.bytes, "layer": p.layer, "tensors": p.alive},
         "layers": layers,
     }
 

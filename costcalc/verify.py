@@ -69,7 +69,7 @@ def in_scope(name: str, prefix: str) -> bool:
     return name == prefix or name.startswith(prefix + "/") or name.startswith(prefix + ".")
 
 
-def evaluate_config(doc, shown: str, config: dict, cache: dict) -> Result:
+def evaluate_config(doc, shown: str, config: dict, cache: dict, batch: int = 1) -> Result:
     """The result for one reference's configuration; each distinct spec setting is built once and
     each distinct configuration evaluated once (`cache` is shared by all the spec's references)."""
     variant = config.get("variant")
@@ -82,7 +82,7 @@ def evaluate_config(doc, shown: str, config: dict, cache: dict) -> Result:
     result = cache.get(point)
     if result is None:
         result = cache[point] = evaluate(spec, alpha=config.get("alpha", 1.0), resolution=config.get("resolution"),
-                                         rho=config.get("rho"))
+                                         rho=config.get("rho"), batch=batch)
     return result
 
 
