@@ -5,6 +5,8 @@
 >>> result = costcalc.evaluate(spec, alpha=[1.0, 0.5], resolution=[224, 160])
 >>> result.total("macs").shape
 (2, 2)
+>>> costcalc.evaluate(spec).total("macs")  # one configuration: a Python int
+568740352
 """
 
 from .engine import Result, evaluate

@@ -49,11 +49,28 @@ class Result(NamedTuple):
     totals: dict  # quantity -> array of `shape`
     layers: list = []  # LayerResult, when per_layer (never changed in place)
     batch: int = 1  # images per inference: MACs, other ops and activations scale with it, weights do not
+    single: bool = False  # asked for one configuration (numbers, not lists): totals are Python ints
 
-    def total(self, quantity: str) -> np.ndarray:
-        if quantity == "weights":
-            return self.totals["params"] - self.totals["bn_params"]
-        return self.totals[quantity]
+    def total(self, quantity: str):
+        """A total: a Python int when one configuration was asked for (alpha and resolution given as
+        numbers), else an int64 array of the grid's shape ((A, R), or (N,) for pairs)."""
+        t = self.totals["params"] - self.totals["bn_params"] if quantity == "weights" else self.totals[quantity]
+        return int(t.reshape(-1)[0]) if self.single else t
+
+    def records(self) -> list[dict]:
+        """Plain records (e.g. for pandas.DataFrame): one per layer for one configuration evaluated per
+        layer, else one per configuration of the grid (alpha, resolution, width and the totals)."""
+        names = QUANTITIES[:1] + ("weights",) + QUANTITIES[1:]
+        if self.shape == (1, 1) and self.layers:
+            return [{"name": lr.name, "type": lr.type, "channels": int(lr.c), "height": int(lr.h), "width": int(lr.w),
+                     **{q: int(lr.values[q]) for q in QUANTITIES},
+                     "weights": int(lr.values["params"]) - int(lr.values["bn_params"])} for lr in self.layers]
+        cols = {"alpha": np.broadcast_to(self.alpha, self.shape).reshape(-1).tolist(),
+                "resolution": np.broadcast_to(self.resolution, self.shape).reshape(-1).tolist(),
+                "width": np.broadcast_to(self.width, self.shape).reshape(-1).tolist()}
+        for q in names:
+            cols[q] = np.broadcast_to(self.total(q), self.shape).reshape(-1).tolist()
+        return [dict(zip(cols, row)) for row in zip(*cols.values())]
 
     def per_layer(self, quantity: str) -> np.ndarray:
         """(layers, *grid) array of one quantity."""
@@ -113,7 +130,10 @@ def evaluate(spec: Spec, alpha=1.0, resolution=None, rho=None, *, grid: bool = T
     try:
         if not grid and not per_layer:
             return _pairwise_in_blocks(spec, alpha, resolution, rho, batch)
-        return _evaluate(spec, alpha, resolution, rho, grid, per_layer, batch=batch)
+        result = _evaluate(spec, alpha, resolution, rho, grid, per_layer, batch=batch)
+        if np.ndim(alpha) == 0 and np.ndim(resolution if resolution is not None else rho if rho is not None else 0) == 0:
+            result = result._replace(single=True)
+        return result
     except SpecError as exc:
         raise _at_first_failure(spec, alpha, resolution, rho, grid, exc) from None
     finally:

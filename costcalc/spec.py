@@ -146,15 +146,29 @@ def read_document(ref: str, limits: Limits = DEFAULT_LIMITS) -> tuple[LineDict, 
 
 
 def load_spec(
-    ref: str,
+    ref,
     variant: str | None = None,
     settings: Mapping[str, Any] | None = None,
     limits: Limits = DEFAULT_LIMITS,
     strict_settings: bool = True,
 ) -> Spec:
-    """Load a bundled spec (``mobilenet``, ``squeezenet:1.1``) or a YAML file."""
+    """A checked, expanded spec from a bundled name (``"mobilenet"``, ``"squeezenet:1.1"``), a path
+    to a YAML file, YAML text (a string with a line break), or a dict of the same format.
+
+    `variant` picks one of the spec's variants; `settings` gives values to its parameters (what
+    ``--set KEY=VALUE`` does on the command line), e.g. ``load_spec("shufflenet", settings={"groups":
+    8, "scale": 0.5})``; each is checked as the file's own values are. Problems raise SpecError."""
+    if isinstance(ref, Mapping):
+        return build_spec(ref, "<dict>", variant, settings, limits, strict_settings)
     if not isinstance(ref, str) or not ref:
-        raise SpecError(repr(ref)[:60], "", "expected a bundled spec name or a path (a non-empty string)")
+        raise SpecError(repr(ref)[:60], "", "expected a bundled spec name, a path, YAML text or a dict")
+    if "\n" in ref:  # YAML text
+        if len(ref) > limits.max_bytes:
+            raise SpecError("<text>", "", f"text longer than {limits.max_bytes} characters")
+        doc = parse_yaml(ref, "<text>", max_items=limits.max_layers)
+        if not isinstance(doc, dict):
+            raise SpecError("<text>", "", f"expected a mapping at the top level, got {kind_of(doc)}")
+        return build_spec(doc, "<text>", variant, settings, limits, strict_settings)
     ref, inline_variant = split_ref(ref)
     if variant is None:
         variant = inline_variant
@@ -222,7 +236,7 @@ def build_spec(
             continue
         if key not in params:
             known = ", ".join(params) or "none"
-            raise SpecError(shown, "", f"--set {key}: no such parameter{did_you_mean(key, list(params))} (parameters: {known})")
+            raise SpecError(shown, "", f"no parameter {key!r} to set{did_you_mean(key, list(params))} (parameters: {known})")
         params[key] = value
 
     # -- input, width policy, defaults

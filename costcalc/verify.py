@@ -41,7 +41,7 @@ def quantity(result: Result, name: str, layer: str | None = None, flops_per_mac:
         return float(fn(result, options or {}))
     base = {"size_mb": "params", "size_mib": "params", "flops": "macs"}.get(name, name)
     if layer is None:
-        value = int(result.total(base).reshape(-1)[0])
+        value = int(np.reshape(result.total(base), -1)[0])
     else:
         rows = []
         for prefix in layer.split(", "):

@@ -46,8 +46,8 @@ def test_views_and_fused_layers_allocate_nothing():
 def test_the_batch_scales_activations_macs_and_traffic_but_reads_weights_once():
     one = result("  - {type: conv, out: 8, kernel: 3, padding: 1}\n")
     four = result("  - {type: conv, out: 8, kernel: 3, padding: 1}\n", batch=4)
-    t1 = {q: int(one.total(q)[0, 0]) for q in ("params", "macs", "mem_access", "activations")}
-    t4 = {q: int(four.total(q)[0, 0]) for q in ("params", "macs", "mem_access", "activations")}
+    t1 = {q: int(one.total(q)) for q in ("params", "macs", "mem_access", "activations")}
+    t4 = {q: int(four.total(q)) for q in ("params", "macs", "mem_access", "activations")}
     # params 8 x 4 x 9 = 288; MACs 8x8x8 outputs x 36 = 18,432; traffic 256 in + 512 out + 288 weights
     assert t1 == {"params": 288, "macs": 18_432, "mem_access": 256 + 512 + 288, "activations": 512}
     assert t4 == {"params": 288, "macs": 4 * 18_432, "mem_access": 4 * (256 + 512) + 288, "activations": 4 * 512}

@@ -23,7 +23,7 @@ def test_bundled_spec_loads_in_every_variant(name):
     for variant in describe(name)["variants"] or [None]:
         spec = costcalc.load_spec(name, variant=variant)
         res = costcalc.evaluate(spec)
-        assert int(res.total("macs")[0, 0]) > 0
+        assert int(res.total("macs")) > 0
         assert spec.title and spec.description
 
 

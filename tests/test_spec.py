@@ -77,7 +77,7 @@ layers:
 """
     assert load(text).layers[0].attrs["out"] == 6
     assert load(text, settings={"pick": "b", "width": 3}).layers[0].attrs["out"] == 15
-    assert "--set widht: no such parameter (did you mean 'width'?)" in error(text, settings={"widht": 1})
+    assert "no parameter 'widht' to set (did you mean 'width'?)" in error(text, settings={"widht": 1})
 
 
 def test_variants_overlay_and_default():
@@ -208,3 +208,26 @@ def test_python_callers_get_the_same_checks():
     for kwargs in ({"alpha": 3e17}, {"alpha": math.inf}, {"rho": 1e-9}, {"resolution": 10**7}, {"alpha": "x"}):
         with pytest.raises(ValueError):
             costcalc.evaluate(spec, **kwargs)
+
+
+def test_load_spec_takes_a_dict_or_yaml_text_and_gives_python_ints():
+    import costcalc
+
+    doc = {"name": "mine", "input": {"channels": 3, "size": 8}, "layers": [{"type": "conv", "out": 4, "kernel": 3}]}
+    text = "name: mine\ninput: {channels: 3, size: 8}\nlayers:\n  - {type: conv, out: 4, kernel: 3}\n"
+    for ref in (doc, text):
+        res = costcalc.evaluate(costcalc.load_spec(ref))
+        # 3x3 conv, 3 -> 4 channels, 8x8 without padding: 6x6x4 outputs x 27 = 3,888 MACs; 4 x 27 + 4 params
+        assert res.total("macs") == 3888 and type(res.total("macs")) is int and res.total("params") == 112
+        assert res.records()[0] == {"name": "conv", "type": "conv", "channels": 4, "height": 6, "width": 6, "params": 112,
+                                    "bn_params": 0, "macs": 3888, "ops": 144, "mem_access": 192 + 144 + 112,
+                                    "activations": 144, "weights": 112}
+    grid = costcalc.evaluate(costcalc.load_spec(doc), alpha=[1.0], resolution=[8, 10])
+    assert grid.total("macs").tolist() == [[3888, 8 * 8 * 4 * 27]]  # lists give arrays, even of one alpha
+    assert [r["resolution"] for r in grid.records()] == [8, 10]
+    with pytest.raises(costcalc.SpecError) as info:
+        costcalc.load_spec({**doc, "layers": [{"type": "conv", "out": -4, "kernel": 3}]})
+    assert str(info.value) == "<dict>: layers[0].out: expected a positive integer, got -4"
+    with pytest.raises(costcalc.SpecError) as info:
+        costcalc.load_spec("mobilenet", settings={"clases": 10})
+    assert "no parameter 'clases' to set (did you mean 'classes'?)" in str(info.value) and "--set" not in str(info.value)
