@@ -135,17 +135,20 @@ def cli():
 @config_options()
 @click.option("--depth", type=click.IntRange(1, 64), default=None,
               help="Roll rows up to this many name levels (1 = top-level blocks).")
+@click.option("--group-by", "group", type=click.Choice(["type", "stage"]), default=None,
+              help="One row per layer kind with its kernel (conv 1x1, dwconv 3x3, ...) or per top-level block.")
 @spec_options
 @limits_options
 @conventions_options
 @output_options
-def report(spec, alpha, rho, resolution, depth, variant, settings, fmt, output):
+def report(spec, alpha, rho, resolution, depth, group, variant, settings, fmt, output):
     """Per-layer table of one architecture in one configuration.
 
     \b
     Example:
       costcalc report mobilenet --alpha 0.75 --rho 0.857     # 0.75 MobileNet-192
       costcalc report squeezenet:1.1 --depth 1 --format json
+      costcalc report mobilenet --group-by type       # depthwise vs pointwise
     """
     from . import report as rp
     from .engine import evaluate
@@ -154,8 +157,10 @@ def report(spec, alpha, rho, resolution, depth, variant, settings, fmt, output):
     s = _load(spec, variant, settings)
     conv = conventions()
     res = _evaluate(evaluate, s, a, px, r, batch=conv.batch)
-    emit(fmt, output, lambda: [rp.report_table(res, conv, depth)], lambda: rp.report_json(res, conv, depth),
-         lambda: rp.report_json(res, conv, depth)["layers"],
+    if depth is not None and group is not None:
+        raise UsageProblem("give --depth or --group-by, not both")
+    emit(fmt, output, lambda: [rp.report_table(res, conv, depth, group)], lambda: rp.report_json(res, conv, depth, group),
+         lambda: rp.report_json(res, conv, depth, group)["layers"],
          ["name", "type", "output", "layers", "params", "bn_params", "macs", "flops", "ops", "mem_access", "activations"])
 
 

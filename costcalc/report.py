@@ -123,8 +123,24 @@ def _num(x: float):
     return int(x) if float(x).is_integer() else float(x)
 
 
-def rows(result: Result, depth: int | None = None) -> list[dict]:
-    """Per-layer rows (one configuration); with `depth`, rolled up to that many name levels."""
+GROUPS = ("type", "stage")
+
+
+def kind_label(layer) -> str:
+    """A layer's kind with its kernel, so that pointwise and spatial convolutions are told apart:
+    'conv 1x1', 'conv 3x3 grouped', 'dwconv 3x3', 'linear', 'relu', ..."""
+    if layer.type in ("conv", "dwconv"):
+        kh, kw = layer.attrs["kernel"]
+        grouped = " grouped" if layer.type == "conv" and layer.attrs["groups"] > 1 else ""
+        return f"{layer.type} {kh}x{kw}{grouped}"
+    return layer.type
+
+
+def rows(result: Result, depth: int | None = None, group: str | None = None) -> list[dict]:
+    """Per-layer rows (one configuration); with `depth`, rolled up to that many name levels; with
+    `group`, one row per layer kind ("type", kind_label) or per top-level block ("stage")."""
+    if group is not None:
+        return _grouped(result, group)
     out: list[dict] = []
     if depth is None and result.layers and type(result.layers[0].c) is int:
         # one configuration, no roll-up (names are unique after expansion): one row per layer
@@ -152,6 +168,22 @@ def rows(result: Result, depth: int | None = None) -> list[dict]:
     return out
 
 
+def _grouped(result: Result, group: str) -> list[dict]:
+    if group == "stage":
+        return rows(result, depth=1)
+    out: dict = {}
+    for layer, r in zip(result.spec.layers, rows(result)):
+        key = kind_label(layer)
+        row = out.get(key)
+        if row is None:
+            out[key] = {**r, "name": key, "type": key, "output": None, "layers": 1}
+        else:
+            row["layers"] += 1
+            for q in ("params", "bn_params", "macs", "ops", "mem_access", "activations"):
+                row[q] += r[q]
+    return sorted(out.values(), key=lambda row: (-row["macs"], -row["params"], row["name"]))
+
+
 def _prefix(name: str, depth: int) -> str:
     parts: list[str] = []
     for piece in name.split("/"):
@@ -173,7 +205,7 @@ def _prefix(name: str, depth: int) -> str:
     return "/".join(text)
 
 
-def report_table(result: Result, conv: Conventions, depth: int | None = None) -> Table:
+def report_table(result: Result, conv: Conventions, depth: int | None = None, group: str | None = None) -> Table:
     spec = result.spec
     cfg = config_dict(result, conv)
     tot = totals_dict(result, conv)
@@ -187,17 +219,20 @@ def report_table(result: Result, conv: Conventions, depth: int | None = None) ->
     ]
     total_macs = tot["macs"] or 1
     table = Table(
-        title=where,
+        title=where + (f", by {'layer type' if group == 'type' else 'stage'}" if group else ""),
         columns=[
-            ("Layer", "name", "left"), ("Type", "type", "left"), ("Output", "output", "right"),
+            ("Layer" if group != "type" else "Type", "name", "left"),
+            ("Type" if group != "type" else "Layers", "type", "left"), ("Output", "output", "right"),
             ("Params", "params", "right"), ("MACs", "macs", "right"), ("Mem access", "mem_access", "right"),
             ("MACs share", "share", "left"),
         ],
         header=header,
     )
+    if group == "type":  # a kind has no one output shape
+        table.columns = [c for c in table.columns if c[1] != "output"]
     bars = {}  # repeated layers have equal shares: format each share once
     append = table.rows.append
-    if depth is None and result.layers and type(result.layers[0].c) is int:  # one row per layer, straight
+    if depth is None and group is None and result.layers and type(result.layers[0].c) is int:  # one row per layer
         for lr in result.layers:
             v = lr.values
             share = v["macs"] / total_macs
@@ -207,15 +242,15 @@ def report_table(result: Result, conv: Conventions, depth: int | None = None) ->
             c, h, w = lr.c, lr.h, lr.w
             append((lr.name, lr.type, f"{c}" if h == w == 1 else f"{c}x{h}x{w}",  # in column order
                     f"{v['params']:,}", f"{v['macs']:,}", f"{v['mem_access']:,}", cell))
-    for r in (rows(result, depth) if not table.rows else ()):
+    for r in (rows(result, depth, group) if not table.rows else ()):
         share = r["macs"] / total_macs
         cell = bars.get(share)
         if cell is None:
             cell = bars[share] = f"{bar(share)} {share * 100:5.1f}%"
-        c, h, w = r["output"]
+        kind = f"{r['layers']}" if group == "type" else r["type"] if r["layers"] == 1 else f"block ({r['layers']})"
         table.rows.append({
-            "name": r["name"], "type": r["type"] if r["layers"] == 1 else f"block ({r['layers']})",
-            "output": f"{c}" if h == w == 1 else f"{c}x{h}x{w}", "params": f"{r['params']:,}",
+            "name": r["name"], "type": kind,
+            "output": "" if r["output"] is None else shape_text(*r["output"]), "params": f"{r['params']:,}",
             "macs": f"{r['macs']:,}", "mem_access": f"{r['mem_access']:,}", "share": cell,
         })
     table.footer.append({
@@ -237,11 +272,11 @@ def report_table(result: Result, conv: Conventions, depth: int | None = None) ->
     return table
 
 
-def report_json(result: Result, conv: Conventions, depth: int | None = None) -> dict:
+def report_json(result: Result, conv: Conventions, depth: int | None = None, group: str | None = None) -> dict:
     spec = result.spec
     p = peak_of(result)
     layers = []
-    for r in rows(result, depth):
+    for r in rows(result, depth, group):
         layers.append({
             "name": r["name"], "type": r["type"], "output": r["output"], "layers": r["layers"],
             "params": r["params"], "bn_params": r["bn_params"], "macs": r["macs"],

@@ -198,3 +198,20 @@ def test_shell_completion_offers_bundled_specs_and_files():
     assert complete("costcalc report squeeze") == ["plain,squeezenet", "plain,squeezenext", "file,squeeze"]
     assert "plain,mobilenet_v2" in complete("costcalc analyze dws mobile")
     assert "plain,sweep" in complete("costcalc sw")
+
+
+def test_group_by_type_tells_pointwise_from_depthwise(run):
+    doc = json.loads(run("report", "mobilenet", "--group-by", "type", "--format", "json").out)
+    groups = {g["name"]: g for g in doc["layers"]}
+    assert sum(g["macs"] for g in doc["layers"]) == doc["totals"]["macs"] == 568_740_352
+    assert sum(g["layers"] for g in doc["layers"]) == 84
+    assert groups["conv 1x1"]["layers"] == 13 and groups["dwconv 3x3"]["layers"] == 13
+    # Howard et al. 2017, Table 2: 1x1 convolutions take 94.86% of the mult-adds, depthwise 3x3 3.06%
+    assert abs(100 * groups["conv 1x1"]["macs"] / 568_740_352 - 94.86) < 0.01
+    assert abs(100 * groups["dwconv 3x3"]["macs"] / 568_740_352 - 3.06) < 0.01
+    table = run("report", "mobilenet", "--group-by", "type").out
+    assert "by layer type" in table and "Output" not in table and "conv 1x1" in table
+    csv_rows = run("report", "mobilenet", "--group-by", "stage", "--format", "csv").out.splitlines()
+    assert [r.split(",")[0] for r in csv_rows[1:4]] == ["conv1", "conv1_bn", "conv1_relu"]
+    r = run("report", "mobilenet", "--group-by", "type", "--depth", "1")
+    assert r.code == 2 and "not both" in r.err
