@@ -24,7 +24,7 @@ class UsageProblem(CostcalcError):
     pass
 
 
-def emit(fmt: str, output: str | None, tables, data, records, fields=None) -> None:
+def emit(fmt: str, output: str | None, tables, data, records, fields=None, comments=None, counts: bool = True) -> None:
     """Write one result in the chosen format. `tables`, `data` and `records` are zero-argument
     callables (only the one the format needs is built): report.Tables for table and markdown, any
     JSON-able object for json, a list of flat dicts for csv (columns `fields`, default: the first
@@ -33,15 +33,33 @@ def emit(fmt: str, output: str | None, tables, data, records, fields=None) -> No
     from . import report as rp
 
     files = command_inputs()
+    lines = convention_lines() if counts else []  # `counts`: the output has counts, so it states how they count
     if fmt == "json":
-        write_output([rp.to_json(data())], output, files)
-    elif fmt == "csv":
+        doc = data()
+        if isinstance(doc, dict) and lines:
+            doc.setdefault("conventions", lines)
+        write_output([rp.to_json(doc)], output, files)
+    elif fmt == "csv":  # the conventions (and a report's configuration) as leading '#' comments
         recs = records()
-        write_output([printable(rp.to_csv(recs, fields or (list(recs[0]) if recs else ["empty"])))], output, files)
-    elif fmt == "markdown":
-        write_output([printable("\n".join(rp.to_markdown(t) for t in tables()))], output, files)
+        head = "".join(f"# {line}\n" for line in (comments() if comments else []) + lines)
+        write_output([printable(head + rp.to_csv(recs, fields or (list(recs[0]) if recs else ["empty"])))], output, files)
     else:
-        render_tables(tables(), output, files)
+        ts = tables()
+        if lines and ts and not any(line.startswith("1 MAC") for line in ts[0].header):
+            ts[0].header.insert(0, lines[0])  # every output states how MACs and FLOPs are counted
+        if fmt == "markdown":
+            write_output([printable("\n".join(rp.to_markdown(t) for t in ts))], output, files)
+        else:
+            render_tables(ts, output, files)
+
+
+def convention_lines() -> list[str]:
+    """How the running command counts (its --flops-per-mac, --bytes, --batch, or the defaults)."""
+    from .report import Conventions
+
+    ctx = click.get_current_context(silent=True)
+    given = ctx.meta.get("costcalc.conventions", {}) if ctx is not None else {}
+    return Conventions(**given).lines()
 
 
 def command_inputs() -> list[str]:
@@ -160,8 +178,9 @@ def report(spec, alpha, rho, resolution, depth, group, variant, settings, fmt, o
     if depth is not None and group is not None:
         raise UsageProblem("give --depth or --group-by, not both")
     emit(fmt, output, lambda: [rp.report_table(res, conv, depth, group)], lambda: rp.report_json(res, conv, depth, group),
-         lambda: rp.report_json(res, conv, depth, group)["layers"],
-         ["name", "type", "output", "layers", "params", "bn_params", "macs", "flops", "ops", "mem_access", "activations"])
+         lambda: rp.report_csv_records(res, conv, depth, group),
+         ["name", "type", "output", "layers", "params", "bn_params", "macs", "flops", "ops", "mem_access", "activations"],
+         comments=lambda: rp.report_table(res, conv, depth, group).header[:1])
 
 
 def _evaluate(evaluate, spec, alpha, resolution, rho, **kw):
@@ -359,7 +378,7 @@ def list_(fmt, output):
     emit(fmt, output, lambda: [rp.list_table(entries)], lambda: entries,
          lambda: [{**e, "variants": ";".join(e["variants"]),
                    "parameters": ";".join(f"{k}={v}" for k, v in e["parameters"].items())} for e in entries],
-         ["name", "title", "variants", "default_variant", "parameters", "description"])
+         ["name", "title", "variants", "default_variant", "parameters", "description"], counts=False)
 
 
 def main(argv=None) -> int:

@@ -295,6 +295,16 @@ def report_json(result: Result, conv: Conventions, depth: int | None = None, gro
     }
 
 
+def report_csv_records(result: Result, conv: Conventions, depth=None, group=None) -> list[dict]:
+    """The report's rows for CSV: shapes as the table writes them (1280, 32x112x112), and a Total row."""
+    doc = report_json(result, conv, depth, group)
+    rows = [{**r, "output": "" if r["output"] is None else shape_text(*r["output"])} for r in doc["layers"]]
+    t = doc["totals"]
+    rows.append({"name": "Total", "type": "", "output": "", "layers": len(result.layers),
+                 **{q: t[q] for q in ("params", "bn_params", "macs", "flops", "ops", "mem_access", "activations")}})
+    return rows
+
+
 def compare_table(results: list[Result], conv: Conventions) -> Table:
     """One row per architecture; under each one after the first, its ratios to the first."""
     table = Table(
@@ -339,6 +349,7 @@ def compare_json(results: list[Result], conv: Conventions) -> list[dict]:
             "config": cfg,
             "totals": totals_dict(res, conv),
             "top1": published_top1(res.spec, cfg["alpha"], cfg["resolution"][0]),
+            "conventions": conv.lines(),
         })
     return out
 
@@ -388,8 +399,9 @@ def _sweep_columns(result: Result, conv: Conventions):
 
 
 def sweep_csv(blocks, conv: Conventions):
-    """The sweep as CSV text chunks, one per block of results (streamed: bounded memory)."""
-    yield ",".join(SWEEP_FIELDS) + "\n"
+    """The sweep as CSV text chunks, one per block of results (streamed: bounded memory), after the
+    conventions as '#' comment lines."""
+    yield "".join(f"# {line}\n" for line in conv.lines()) + ",".join(SWEEP_FIELDS) + "\n"
     for result in blocks:
         cols = _sweep_columns(result, conv)
         yield "".join(f"{a!r},{r},{p},{w},{m},{f!r},{mem},{'' if t is None else repr(t)}\n"
@@ -400,7 +412,7 @@ def sweep_json(blocks, conv: Conventions, spec):
     """The sweep as one JSON document {spec, variant, flops_per_mac, configs: [...]}, streamed."""
     import json
 
-    head = {"spec": spec.name, "variant": spec.variant, "flops_per_mac": conv.flops_per_mac}
+    head = {"spec": spec.name, "variant": spec.variant, "flops_per_mac": conv.flops_per_mac, "conventions": conv.lines()}
     yield json.dumps(head)[:-1] + ', "configs": ['
     first = True
     for result in blocks:
@@ -480,6 +492,7 @@ def verify_records(checks: list[Check]) -> list[dict]:
             "spec": c.spec, "quantity": r.quantity, "layer": r.layer, "config": cfg, "config_text": text,
             "published": r.value, "computed": c.computed, "delta": c.delta, "tolerance": r.tolerance,
             "status": c.status, "source": r.source, "convention": r.convention, "note": r.note,
+            "flops_per_mac": cfg.get("flops_per_mac", 2),  # FLOPs are this many per MAC for this figure
         })
     return out
 

@@ -79,3 +79,11 @@ def golden(request):
         assert text == path.read_text(encoding="utf-8"), f"output differs from tests/golden/{name}"
 
     return _check
+
+
+def read_csv(text: str) -> list[dict]:
+    """costcalc's CSV as records: the leading '#' lines (conventions, configuration) skipped, as
+    pandas.read_csv(..., comment="#") does."""
+    import csv
+
+    return list(csv.DictReader(line for line in io.StringIO(text) if not line.startswith("#")))

@@ -59,7 +59,8 @@ def test_dws_cli(run):
     r = run("analyze", "dws", "--in", "512", "--out", "512", "--kernel", "3", "--size", "14", "--format", "json")
     assert json.loads(r.out)["standard_macs"] == 14 * 14 * 9 * 512 * 512
     doc = json.loads(run("analyze", "dws", "mobilenet", "--format", "json").out)
-    assert set(doc) == {"pairs", "network", "layer_types"}
+    assert set(doc) == {"pairs", "network", "layer_types", "conventions"}
+    assert doc["conventions"][0].startswith("1 MAC = 1 multiply-accumulate")
     for args, message in [
         (["analyze", "dws", "--in", "0", "--out", "4", "--size", "3"], "'--in': expected a whole number from 1 to"),
         (["analyze", "dws", "--in", "4"], "a single layer needs --out, --size"),

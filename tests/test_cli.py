@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, render
+from conftest import ROOT, read_csv, render
 
 COMMANDS = ["report", "compare", "sweep", "verify", "check", "list", "schema"]
 
@@ -50,9 +50,13 @@ def test_depth_rolls_up_to_blocks(run):
 
 
 def test_csv_and_markdown(run):
-    rows = list(csv.DictReader(io.StringIO(run("report", "mobilenet", "--format", "csv").out)))
+    text = run("report", "mobilenet", "--format", "csv").out
+    assert text.startswith("# config: alpha 1, input 3x224x224") and "# 1 MAC = 1 multiply-accumulate" in text
+    rows = read_csv(text)
     assert rows[0]["name"] == "conv1" and rows[0]["output"] == "32x112x112"
-    assert sum(int(r["macs"]) for r in rows) == 568_740_352
+    assert rows[-2]["name"] == "softmax" and rows[-3]["output"] == "1000"  # shapes as the table writes them
+    assert rows[-1]["name"] == "Total" and rows[-1]["layers"] == "84"
+    assert sum(int(r["macs"]) for r in rows[:-1]) == int(rows[-1]["macs"]) == 568_740_352
     md = run("report", "mobilenet", "--format", "markdown").out
     assert "| Layer | Type |" in md and "| conv1 | conv |" in md
 
@@ -86,8 +90,8 @@ def test_compare_ratios(run):
 
 def test_sweep_is_the_papers_sixteen_models(run):
     r = run("sweep", "mobilenet", "--alpha", "1,0.75,0.5,0.25", "--resolution", "224,192,160,128", "--format", "csv")
-    rows = list(csv.DictReader(io.StringIO(r.out)))
-    assert len(rows) == 16
+    rows = read_csv(r.out)
+    assert len(rows) == 16 and r.out.startswith("# 1 MAC = 1 multiply-accumulate")
     got = {(float(x["alpha"]), int(x["resolution"])): int(x["macs"]) for x in rows}
     # Howard et al. 2017, Table 6 (alpha at 224) and Table 7 (resolution at 1.0), +-1 M rounding
     for key, published in {(0.75, 224): 325, (0.5, 224): 149, (1.0, 160): 290, (1.0, 128): 186}.items():
@@ -211,7 +215,7 @@ def test_group_by_type_tells_pointwise_from_depthwise(run):
     assert abs(100 * groups["dwconv 3x3"]["macs"] / 568_740_352 - 3.06) < 0.01
     table = run("report", "mobilenet", "--group-by", "type").out
     assert "by layer type" in table and "Output" not in table and "conv 1x1" in table
-    csv_rows = run("report", "mobilenet", "--group-by", "stage", "--format", "csv").out.splitlines()
-    assert [r.split(",")[0] for r in csv_rows[1:4]] == ["conv1", "conv1_bn", "conv1_relu"]
+    csv_rows = read_csv(run("report", "mobilenet", "--group-by", "stage", "--format", "csv").out)
+    assert [r["name"] for r in csv_rows[:3]] == ["conv1", "conv1_bn", "conv1_relu"]
     r = run("report", "mobilenet", "--group-by", "type", "--depth", "1")
     assert r.code == 2 and "not both" in r.err

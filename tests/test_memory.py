@@ -60,8 +60,10 @@ def test_the_batch_in_every_command(run):
     doc = json.loads(run("report", "mobilenet", "--batch", "8", "--format", "json").out)
     assert doc["config"]["batch"] == 8 and doc["totals"]["macs"] == 8 * 568_740_352
     assert doc["totals"]["params"] == 4_230_976 and "batch 8" in doc["conventions"][-1]
-    sweep = run("sweep", "mobilenet", "--alpha", "1,0.5", "--batch", "2", "--format", "csv").out.splitlines()
-    assert sweep[1].split(",")[4] == str(2 * 568_740_352)
+    from conftest import read_csv
+
+    sweep = read_csv(run("sweep", "mobilenet", "--alpha", "1,0.5", "--batch", "2", "--format", "csv").out)
+    assert sweep[0]["macs"] == str(2 * 568_740_352)
     assert run("check", "mobilenet", "--batch", "2", "--max-macs", "1.2G").code == 0
     assert run("check", "mobilenet", "--batch", "3", "--max-macs", "1.2G").code == 1
     r = run("report", "mobilenet", "--batch", "0")
