@@ -345,6 +345,46 @@ def check(ctx, spec, alpha, rho, resolution, variant, settings, fmt, output, **b
 
 
 @cli.command(context_settings=CONTEXT)
+@click.argument("specs", type=SPEC, nargs=-1, required=True)
+@click.option("--kind", type=click.Choice(["layers", "pareto"]), default=None,
+              help="layers: per-layer MACs, params and memory access by layer kind (one spec); pareto: published "
+                   "top-1 against MACs with the Pareto front (default for several specs).")
+@config_options()
+@spec_options
+@limits_options
+@click.option("--output", "-o", metavar="FILE", required=True, help="The picture: a .png, .svg or .pdf file.")
+def plot(specs, kind, alpha, rho, resolution, variant, settings, output):
+    """Pictures: where the MACs and memory traffic go, or how networks trade MACs for accuracy.
+
+    Needs matplotlib (pip install 'costcalc[plot]').
+
+    \b
+    Example:
+      costcalc plot mobilenet -o mobilenet_layers.png
+      costcalc plot mobilenet shufflenet_v2 squeezenet googlenet resnet50 --kind pareto -o pareto.svg
+    """
+    from . import plot as pl
+    from .engine import evaluate
+    from .spec import load_spec
+
+    kind = kind or ("layers" if len(specs) == 1 else "pareto")
+    if kind == "layers":
+        if len(specs) != 1:
+            raise UsageProblem("--kind layers draws one spec")
+        a, r, px = one_config(alpha, rho, resolution)
+        s = _load(specs[0], variant, settings)
+        res = _evaluate(evaluate, s, a, px, r)
+        h = int(res.resolution.reshape(-1)[0])
+        pl.layers(res, output, f"{s.title} [{s.label}], alpha {a[0]:g}, {h} px: where the costs go, layer by layer")
+    else:
+        points = []
+        for ref in specs:
+            points += pl.accuracy_points(load_spec(ref, variant=variant, settings=settings_of(settings),
+                                                   strict_settings=False, limits=limits()), evaluate)
+        pl.pareto(points, output, "Published top-1 against MACs (every configuration with a published accuracy)")
+
+
+@cli.command(context_settings=CONTEXT)
 @click.option("--output", "-o", metavar="FILE", default=None, help="Write to FILE (atomically) instead of standard output.")
 def schema(output):
     """The JSON Schema of the spec format, for editors (completion and checks while you write a spec).

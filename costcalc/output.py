@@ -51,11 +51,11 @@ def printable(text: str, newlines: bool = True) -> str:
     return _CONTROL.sub(_escape, text) if _CONTROL.search(text) else text
 
 
-def write_output(chunks: Iterable[str], output: str | None, inputs: Iterable[str] = ()) -> None:
-    """Write text `chunks` to standard output (None or "-") or atomically to the file `output`,
-    which must not be one of the files `inputs` (the specs the command reads)."""
+def write_output(chunks: Iterable, output: str | None, inputs: Iterable[str] = (), binary: bool = False) -> None:
+    """Write text `chunks` (bytes with `binary`) to standard output (None or "-") or atomically to
+    the file `output`, which must not be one of the files `inputs` (the specs the command reads)."""
     if output is None or output == "-":
-        write = sys.stdout.write
+        write = sys.stdout.buffer.write if binary else sys.stdout.write
         for chunk in chunks:
             write(chunk)
         return
@@ -70,7 +70,7 @@ def write_output(chunks: Iterable[str], output: str | None, inputs: Iterable[str
                           f"{exc.strerror or exc}") from None
     restore = _clean_on_sigterm()
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        with (os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="")) as fh:
             for chunk in chunks:
                 fh.write(chunk)
             fh.flush()

@@ -1,4 +1,4 @@
-"""The README's example output is real output, and every command is documented there.
+"""The README's and the docs' example output is real output, and every command is documented there.
 
 An example in README.md is written as
 
@@ -18,10 +18,12 @@ import re
 import shlex
 
 import click
+import pytest
 
 from conftest import ROOT
 
 README = ROOT / "README.md"
+PAGES = [README] + sorted((ROOT / "docs").glob("*.md"))
 EXAMPLE = re.compile(
     r"(<!-- example -->\n```text\n\$ costcalc (?P<args>[^\n]*)\n)(?P<out>.*?)(```)"
     r"|(<!-- markdown: costcalc (?P<margs>[^\n]*) -->\n)(?P<mout>.*?)(<!-- end -->)",
@@ -33,11 +35,13 @@ def _examples(text: str):
     return list(EXAMPLE.finditer(text))
 
 
-def test_readme_examples_are_real_output(run, request, monkeypatch):
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_readme_examples_are_real_output(run, request, monkeypatch, page):
     monkeypatch.setenv("COLUMNS", "100")
-    text = README.read_text(encoding="utf-8")
+    text = page.read_text(encoding="utf-8")
     found = _examples(text)
-    assert found, "README.md has no examples"
+    if page == README:
+        assert found, "README.md has no examples"
     update = request.config.getoption("--update-golden")
     pieces, last, stale = [], 0, []
     for m in found:
@@ -51,9 +55,9 @@ def test_readme_examples_are_real_output(run, request, monkeypatch):
         if out != m.group(kind):
             stale.append(args)
     if update:
-        README.write_text("".join(pieces) + text[last:], encoding="utf-8")
+        page.write_text("".join(pieces) + text[last:], encoding="utf-8")
     else:
-        assert not stale, f"README examples differ from real output: {stale} (rerun with --update-golden)"
+        assert not stale, f"{page.name} examples differ from real output: {stale} (rerun with --update-golden)"
 
 
 def _commands(group: click.Group, prefix: str = "") -> list[str]:
@@ -71,7 +75,16 @@ def _commands(group: click.Group, prefix: str = "") -> list[str]:
 def test_every_command_is_documented_with_an_example():
     from costcalc.cli import cli
 
-    text = README.read_text(encoding="utf-8")
+    text = "".join(page.read_text(encoding="utf-8") for page in PAGES)
     shown = {m.group("args") or m.group("margs") for m in _examples(text)}
     for command in _commands(cli):
         assert any(args == command or args.startswith(command + " ") for args in shown), command
+
+
+def test_the_readme_is_a_first_screen_and_links_the_rest():
+    text = README.read_text(encoding="utf-8")
+    assert len(text.splitlines()) < 250
+    for page in PAGES[1:]:
+        assert f"(docs/{page.name})" in text, f"README.md does not link docs/{page.name}"
+    for image in (ROOT / "docs" / "images").glob("*.png"):
+        assert f"(docs/images/{image.name})" in text
