@@ -375,13 +375,15 @@ def plot(specs, kind, alpha, rho, resolution, variant, settings, output):
         s = _load(specs[0], variant, settings)
         res = _evaluate(evaluate, s, a, px, r)
         h = int(res.resolution.reshape(-1)[0])
-        pl.layers(res, output, f"{s.title} [{s.label}], alpha {a[0]:g}, {h} px: where the costs go, layer by layer")
+        pl.layers(res, output, f"{s.title} [{s.label}], alpha {a[0]:g}, {h} px: where the costs go, layer by layer",
+                  command_inputs())
     else:
         points = []
         for ref in specs:
             points += pl.accuracy_points(load_spec(ref, variant=variant, settings=settings_of(settings),
                                                    strict_settings=False, limits=limits()), evaluate)
-        pl.pareto(points, output, "Published top-1 against MACs (every configuration with a published accuracy)")
+        pl.pareto(points, output, "Published top-1 against MACs (every configuration with a published accuracy)",
+                  command_inputs())
 
 
 @cli.command(context_settings=CONTEXT)

@@ -29,7 +29,7 @@ def _pyplot():
     return plt
 
 
-def _save(fig, path: str) -> None:
+def _save(fig, path: str, inputs=()) -> None:
     import io
 
     from .output import write_output
@@ -39,10 +39,10 @@ def _save(fig, path: str) -> None:
         raise PlotError(f"--output {path}: expected a .png, .svg or .pdf file")
     buf = io.BytesIO()
     fig.savefig(buf, format=fmt, dpi=150, bbox_inches="tight")
-    write_output([buf.getvalue()], path, binary=True)
+    write_output([buf.getvalue()], path, inputs, binary=True)
 
 
-def layers(result, path: str, title: str) -> None:
+def layers(result, path: str, title: str, inputs=()) -> None:
     """Per-layer bars of MACs, params and memory access, coloured by layer kind."""
     from .report import kind_label
 
@@ -76,11 +76,11 @@ def layers(result, path: str, title: str) -> None:
     fig.legend(handles, order, fontsize=8, loc="center left", bbox_to_anchor=(0.995, 0.5), frameon=False,
                title="layer kind", title_fontsize=8)
     axes[0].set_title(title, loc="left", fontsize=11)
-    _save(fig, path)
+    _save(fig, path, inputs)
     plt.close(fig)
 
 
-def pareto(points: list[dict], path: str, title: str) -> None:
+def pareto(points: list[dict], path: str, title: str, inputs=()) -> None:
     """Top-1 against MACs; `points`: {label, spec, macs, top1}. The front: each point that no other
     point beats on both (fewer or equal MACs and higher or equal accuracy, one strictly)."""
     plt = _pyplot()
@@ -108,7 +108,7 @@ def pareto(points: list[dict], path: str, title: str) -> None:
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(fontsize=8, frameon=False, loc="lower right")
     ax.set_title(title, loc="left", fontsize=11)
-    _save(fig, path)
+    _save(fig, path, inputs)
     plt.close(fig)
 
 

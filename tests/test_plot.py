@@ -25,7 +25,7 @@ def test_the_pareto_front_is_the_points_nothing_beats():
 
     captured = {}
 
-    def fake_save(fig, path):
+    def fake_save(fig, path, inputs=()):
         ax = fig.axes[0]
         captured["front"] = [tuple(xy) for xy in ax.lines[0].get_xydata()]
 
@@ -48,6 +48,13 @@ def test_bad_plot_requests_are_one_line(run, tmp_path):
                           (["plot", "lenet5", "--kind", "pareto", "-o", str(tmp_path / "x.png")], "no published top-1")):
         r = run(*args)
         assert r.code == 2 and message in r.err and r.err.count("\n") == 1, r.err
+
+
+def test_a_plot_never_overwrites_the_spec_it_draws(run, write_spec):
+    path = write_spec("name: t\ninput: {channels: 3, size: 8}\nlayers:\n  - {type: conv, out: 4, kernel: 3}\n", "t.png")
+    before = open(path).read()
+    r = run("plot", path, "-o", path)
+    assert r.code == 2 and "is a spec this command reads" in r.err and open(path).read() == before
 
 
 def test_without_matplotlib_the_command_says_what_to_install(run, tmp_path, monkeypatch):
