@@ -61,13 +61,14 @@ LAYER_TYPES: dict[str, dict[str, tuple[str, Any]]] = {
     "flatten": {},
     "identity": {},
     "add": {},
+    "mul": {},  # gating: element-wise product, broadcasting 1-wide axes (squeeze-excitation, spatial gates)
     "concat": {},
     "split": {"sections": ("int+", 2), "index": ("int0", 0)},
     "shuffle": {"groups": ("int+", REQUIRED)},
 }
 
 #: types that merge several inputs; only these take `branches`
-MERGE_TYPES = ("add", "concat")
+MERGE_TYPES = ("add", "mul", "concat")
 #: element-wise activation functions (one op per output element)
 ACTIVATIONS = ("relu", "relu6", "sigmoid", "tanh", "swish", "hswish", "hsigmoid", "softmax")
 

@@ -26,7 +26,7 @@ class Conventions(NamedTuple):
         return [
             f"1 MAC = 1 multiply-accumulate = {fpm} FLOPs (--flops-per-mac {fpm}); MACs count conv and linear layers only",
             "params = weights + biases (as the spec sets them) + BatchNorm scale/shift (shown as BN params)",
-            "other ops (not MACs): biases, BatchNorm, activations, pooling, element-wise add, LRN",
+            "other ops (not MACs): biases, BatchNorm, activations, pooling, element-wise add and mul, LRN",
             f"memory access = input + output activations + weights, in elements; bytes at {self.bytes} B/element; batch {self.batch}",
         ]
 

@@ -249,6 +249,27 @@ def add(layer: Layer, ins: list[Shape], out_c) -> Cost:
     return Cost(shape, ops=shape.elements * (len(ins) - 1))
 
 
+@rule("mul")
+def mul(layer: Layer, ins: list[Shape], out_c) -> Cost:
+    """The element-wise product of its inputs, an axis of extent 1 broadcast against the others'
+    (a C x 1 x 1 gate scales every pixel of its channel: squeeze-excitation; a 1 x H x W gate
+    every channel of its pixel). One op per output element per extra input; memory access reads
+    every input whole and writes the output."""
+    if len(ins) < 2:
+        raise ShapeError("mul needs at least two inputs (give it branches)")
+
+    def extent(axis: str):
+        full = [getattr(x, axis) for x in ins if highest(getattr(x, axis)) != 1]
+        for other in full[1:]:
+            if differ(full[0], other):
+                shapes = ", ".join(f"input {k} is {highest(x.c)}x{_hw(x)}" for k, x in enumerate(ins))
+                raise ShapeError(f"mul of shapes that do not broadcast ({shapes})")
+        return full[0] if full else getattr(ins[0], axis)
+
+    shape = Shape(extent("c"), extent("h"), extent("w"))
+    return Cost(shape, ops=shape.elements * (len(ins) - 1))
+
+
 @rule("concat")
 def concat(layer: Layer, ins: list[Shape], out_c) -> Cost:
     _same_spatial(ins, "concat")
