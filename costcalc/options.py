@@ -120,9 +120,13 @@ def budget_options(fn):
     """--max-params, --max-macs, ...: one upper bound per budget quantity (costcalc.format)."""
     from .format import BUDGET_QUANTITIES
 
+    what = {"params": "parameters, BatchNorm included (e.g. 5M)", "weights": "weights without BatchNorm (e.g. 5M)",
+            "macs": "MACs (e.g. 300M)", "flops": "FLOPs (e.g. 600M)", "mem_access": "memory access, in elements (e.g. 40M)",
+            "activations": "activation elements, all layers (e.g. 20M)",
+            "peak_activation": "peak activation memory, in elements (e.g. 2M)", "size_mb": "fp32 size in MB (e.g. 20)"}
     for q in reversed(BUDGET_QUANTITIES):
         fn = click.option(f"--max-{q.replace('_', '-')}", f"max_{q}", type=AMOUNT, default=None, metavar="N",
-                          help=f"Upper bound on {q.replace('_', ' ')} (e.g. 300M).")(fn)
+                          help=f"Upper bound on {what[q]}.")(fn)
     return fn
 
 
