@@ -20,6 +20,17 @@ def machine() -> str:
             f"numpy {np.__version__}, {platform.system()} {platform.release()}")
 
 
+def start(runs: int) -> int:
+    """Parse --runs (default `runs`) and print the machine line; the number of runs."""
+    import argparse
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=runs)
+    n = ap.parse_args().runs
+    print(machine())
+    return n
+
+
 def costcalc_cmd() -> list[str]:
     exe = shutil.which("costcalc")
     return [exe] if exe else [sys.executable, "-m", "costcalc"]

@@ -9,13 +9,12 @@ write it; the report is a table of every layer to a file.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import costcalc_cmd, machine, medians  # noqa: E402
+from common import costcalc_cmd, medians, start  # noqa: E402
 
 FLOOR = """
 import sys, yaml
@@ -33,10 +32,7 @@ def chain(path: str, n: int) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--runs", type=int, default=3)
-    args = ap.parse_args()
-    print(machine())
+    runs = start(3)
     with tempfile.TemporaryDirectory() as tmp:
         commands = {}
         for n in (100_000, 200_000, 300_000):
@@ -44,7 +40,7 @@ def main() -> None:
             chain(path, n)
             commands[(n, "report")] = costcalc_cmd() + ["report", path, "--max-layers", str(n), "-o", os.path.join(tmp, "out.txt")]
             commands[(n, "floor")] = [sys.executable, "-c", FLOOR, path]
-        results = medians(commands, args.runs)
+        results = medians(commands, runs)
     for n in (100_000, 200_000, 300_000):
         t, rss = results[(n, "report")]
         floor = results[(n, "floor")][0]

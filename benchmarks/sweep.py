@@ -10,13 +10,12 @@ leaves empty), and the same sweep as streamed JSON.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import HERE, costcalc_cmd, machine, medians  # noqa: E402
+from common import HERE, costcalc_cmd, medians, start  # noqa: E402
 
 ALPHAS = ",".join(f"{0.2 + i * 0.0008:.4f}" for i in range(1000))
 SIZES = ",".join(str(96 + i) for i in range(1000))
@@ -30,10 +29,7 @@ def without_top1(path: str):
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--runs", type=int, default=3)
-    args = ap.parse_args()
-    print(machine())
+    runs = start(3)
     with tempfile.TemporaryDirectory() as tmp:
         ours, theirs, js = (os.path.join(tmp, f) for f in ("costcalc.csv", "minimal.csv", "costcalc.json"))
         commands = {
@@ -44,7 +40,7 @@ def main() -> None:
             "costcalc sweep (10^6 configurations) --format json -o FILE":
                 costcalc_cmd() + ["sweep", "mobilenet", "--alpha", ALPHAS, "--resolution", SIZES, "-f", "json", "-o", js],
         }
-        results = medians(commands, args.runs)
+        results = medians(commands, runs)
         same = all(a == b for a, b in zip(without_top1(ours), without_top1(theirs)))
         assert same and sum(1 for _ in without_top1(ours)) == sum(1 for _ in without_top1(theirs)) == 1_000_001, \
             "the CSVs differ"
