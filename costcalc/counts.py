@@ -80,9 +80,6 @@ class Part:
             bound = _exact_max(lambda dt: np.add(self.v, other.v, dtype=dt))
         return Part(np.add(self.v, other.v), bound, axis)
 
-    def lowest(self) -> int:
-        return self.v if not self.axis else int(np.min(self.v))
-
     def floordiv(self, k: int) -> "Part":
         return Part(self.v // k, self.mx // k, self.axis)
 
@@ -171,9 +168,6 @@ class Count:
         (a, r), = self.terms
         assert a.axis == "" and a.v == 1, "a spatial size varies only with the resolution"
         return r
-
-    def bound(self) -> int:
-        return sum(a.mx * r.mx for a, r in self.terms)
 
 
 # -- resolution parts shared between layers ------------------------------------------------------

@@ -12,17 +12,12 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .rules import RULES
-
 
 class Peak(NamedTuple):
     elements: int  # activation elements alive at once, at the peak (batch included)
     step: int  # the index of the layer running at the peak (-1: the input alone)
     layer: str  # its name
     alive: int  # how many tensors are alive then
-
-
-_VIEWS = frozenset(t for t in RULES if t in ("flatten", "dropout", "identity"))
 
 
 def peak(result) -> Peak:
@@ -37,7 +32,7 @@ def peak(result) -> Peak:
     birth = {-1: -1}
     last = {-1: -1}
     for i, (layer, lr) in enumerate(zip(layers, result.layers)):
-        if layer.type in _VIEWS or layer.fused:
+        if not lr.values["activations"]:  # a view or a fused layer: the engine counts no output of its own
             owner[i] = _tensor(owner, layer.inputs[0])
         else:
             owner[i] = i
