@@ -404,6 +404,62 @@ def schema(output):
     write_output([json.dumps(spec_schema(), indent=2) + "\n"], output)
 
 
+@cli.command(context_settings=CONTEXT)
+@click.argument("spec", type=SPEC)
+@config_options()
+@spec_options
+@limits_options
+@click.option("--weights", type=click.Choice(["random", "zeros"]), default="random", show_default=True,
+              help="Weight values: random (seeded, scaled by 1/sqrt(fan-in)) or zeros (compresses well).")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True, help="Seed of the random weights.")
+@click.option("--output", "-o", metavar="FILE", required=True, help="The model: an .onnx file (written atomically).")
+def export(spec, alpha, rho, resolution, variant, settings, weights, seed, output):
+    """Any spec, at one width and resolution, as an ONNX model that ONNX Runtime can run.
+
+    Needs the onnx package (pip install 'costcalc[onnx]'). The input is [N, C, H, W] with N
+    symbolic; the model reads back with the same params, MACs and memory access.
+
+    \b
+    Example:
+      costcalc export mobilenet --alpha 0.5 --resolution 160 -o mobilenet_0.5_160.onnx
+    """
+    from .onnx_export import check, export_model
+
+    a, r, px = one_config(alpha, rho, resolution)
+    s = _load(spec, variant, settings)
+    try:
+        model = export_model(s, a[0], px[0] if px else None, r[0] if r else None, weights=weights, seed=seed)
+    except ValueError as exc:
+        raise UsageProblem(str(exc)) from None
+    check(model)
+    write_output([model.SerializeToString()], output, command_inputs(), binary=True)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("model", type=SPEC)
+@limits_options
+@click.option("--output", "-o", metavar="FILE", default=None, help="Write to FILE (atomically) instead of standard output.")
+def convert(model, output):
+    """An ONNX model as a readable YAML spec that reports the same numbers.
+
+    Layer names come from the exporter's module names (features/0/0, layer1/0/conv1, ...);
+    `from` names an input where it is not the layer before. Widths are fixed
+    (width: {rounding: fixed}); give it a width rule to sweep alpha.
+
+    \b
+    Example:
+      costcalc convert resnet18.onnx -o resnet18.yaml
+      costcalc report resnet18.yaml --depth 1
+    """
+    from .spec import is_onnx, read_document
+    from .yamlio import dump_spec
+
+    if not is_onnx(model):
+        raise UsageProblem(f"{model}: convert reads an ONNX model (a .onnx file)")
+    doc, _ = read_document(model, limits())
+    write_output([dump_spec(doc, f"costcalc convert {os.path.basename(model)}")], output, command_inputs())
+
+
 @cli.command(name="list", context_settings=CONTEXT)
 @output_options
 def list_(fmt, output):

@@ -125,6 +125,12 @@ def evaluate(spec: Spec, alpha=1.0, resolution=None, rho=None, *, grid: bool = T
     """
     if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= MAX_BATCH:
         raise ValueError(f"batch: expected a whole number from 1 to {MAX_BATCH:,}, got {batch!r}")
+    if spec.width.rounding == "fixed":
+        alphas = _as_1d(alpha, "alpha", MAX_ALPHA)
+        if np.any(alphas != 1):
+            bad = float(alphas[alphas != 1][0])
+            raise SpecError(spec.source, "", f"the widths of this network are fixed (width: {{rounding: fixed}}), so alpha must "
+                            f"be 1, got {bad:g}; to scale it, convert it to YAML and give it a width rule")
     enabled = gc.isenabled()
     gc.disable()  # the walk allocates many small objects and frees none: no cycles to collect
     try:

@@ -371,7 +371,7 @@ def _integral(v):
 
 def check_field(value, kind: str, src: str, where: str, line):
     """Check one layer (or input) value of a field kind: int+, int0, channels, pair+, pair0,
-    padding, bool, fraction, str."""
+    padding, bool, fraction, str, shape."""
     if kind in ("int+", "int0", "channels"):
         iv = _integral(value)
         lo = 0 if kind == "int0" else 1
@@ -416,6 +416,11 @@ def check_field(value, kind: str, src: str, where: str, line):
         if not isinstance(value, str):
             raise SpecError(src, where, f"expected a string, got {kind_of(value)}", line)
         return value
+    if kind == "shape":  # channels, height, width
+        items = value if isinstance(value, (list, tuple)) else None
+        if items is None or len(items) != 3 or any(_integral(x) is None or _integral(x) < 1 or _integral(x) >= MAX_INT for x in items):
+            raise SpecError(src, where, f"expected [channels, height, width] (three positive integers), got {kind_of(value)}", line)
+        return tuple(_integral(x) for x in items)
     raise AssertionError(kind)
 
 
@@ -437,7 +442,7 @@ class Field(Kind):
 # ---------------------------------------------------------------------------
 
 UNITS = {"": 1, "K": 1e3, "M": 1e6, "G": 1e9}
-ROUNDINGS = ("truncate", "make_divisible", "round")
+ROUNDINGS = ("truncate", "make_divisible", "round", "fixed")  # fixed: the widths are as written (an imported model)
 BITS = Int(1, 32)
 
 CONFIG = Map({

@@ -21,9 +21,9 @@ REQUIRED = object()
 _EMPTY: Mapping = MappingProxyType({})  # the default of a mapping field: shared, and read-only
 
 #: keys every layer item may carry besides its type-specific ones
-COMMON_KEYS = ("name", "type", "repeat", "scale", "fused", "comment")
+COMMON_KEYS = ("name", "type", "repeat", "scale", "fused", "comment", "from")
 #: the keys of an item that uses a block instead of naming a layer type
-INSTANCE_KEYS = ("block", "name", "args", "repeat", "comment")
+INSTANCE_KEYS = ("block", "name", "args", "repeat", "comment", "from")
 
 _CONV_GEOMETRY = {
     "kernel": ("pair+", REQUIRED),
@@ -65,6 +65,9 @@ LAYER_TYPES: dict[str, dict[str, tuple[str, Any]]] = {
     "concat": {},
     "split": {"sections": ("int+", 2), "index": ("int0", 0)},
     "shuffle": {"groups": ("int+", REQUIRED)},
+    # an imported operator with no cost rule, kept with --allow-unknown: its output shape as the file
+    # gives it (at the input shape `at`), and no counts; reports say it is not in the totals
+    "uncosted": {"op": ("str", REQUIRED), "shape": ("shape", REQUIRED), "at": ("shape", REQUIRED)},
 }
 
 #: types that merge several inputs; only these take `branches`
@@ -113,7 +116,7 @@ class Accuracy(NamedTuple):
 class WidthPolicy(NamedTuple):
     """How the width multiplier alpha turns a base channel count into channels."""
 
-    rounding: str = "truncate"  # truncate: int(c*alpha) | make_divisible | round
+    rounding: str = "truncate"  # truncate: int(c*alpha) | make_divisible | round | fixed (alpha must be 1)
     divisor: int = 8
     min_channels: int = 1
 

@@ -207,6 +207,9 @@ def limits_options(fn):
                        ("max_layers", "layers after expansion (100,000)")):
         fn = click.option(f"--{name.replace('_', '-')}", name, type=click.IntRange(*LIMIT_RANGES[name]), default=None,
                           expose_value=False, callback=keep, help=f"Limit on {what}.")(fn)
+    fn = click.option("--allow-unknown", "allow_unknown", is_flag=True, default=None, expose_value=False, callback=keep,
+                      help="ONNX: keep an operator without a cost rule as an uncosted row (said in the header) "
+                           "instead of an error.")(fn)
     return fn
 
 

@@ -205,6 +205,20 @@ def _prefix(name: str, depth: int) -> str:
     return "/".join(text)
 
 
+def uncosted_note(spec) -> str | None:
+    """The line that says which layers no cost rule counted (ONNX operators kept by --allow-unknown)."""
+    ops: dict = {}
+    for layer in spec.layers:
+        if layer.type == "uncosted":
+            ops[layer.attrs["op"]] = ops.get(layer.attrs["op"], 0) + 1
+    if not ops:
+        return None
+    n = sum(ops.values())
+    kinds = ", ".join(f"{op} x{k}" if k > 1 else op for op, k in ops.items())
+    return (f"NOT COSTED: {n} layer{'s' if n > 1 else ''} without a cost rule ({kinds}); "
+            "the totals leave out their params, MACs and memory access")
+
+
 def report_table(result: Result, conv: Conventions, depth: int | None = None, group: str | None = None) -> Table:
     spec = result.spec
     cfg = config_dict(result, conv)
@@ -217,6 +231,9 @@ def report_table(result: Result, conv: Conventions, depth: int | None = None, gr
         + (f", {settings}" if settings else ""),
         *conv.lines(),
     ]
+    missing = uncosted_note(spec)
+    if missing:
+        header.append(missing)
     total_macs = tot["macs"] or 1
     table = Table(
         title=where + (f", by {'layer type' if group == 'type' else 'stage'}" if group else ""),
@@ -268,7 +285,7 @@ def report_table(result: Result, conv: Conventions, depth: int | None = None, gr
         f" | activations {human(tot['activations'])} elements, largest {human(tot['largest_activation'])}",
         f"peak activation memory {human(p.elements)} elements = {human(p.elements * conv.bytes)}B"
         f" at {p.layer} ({p.alive} tensors alive)",
-    ]
+    ] + ([missing] if missing else [])
     return table
 
 
@@ -291,6 +308,7 @@ def report_json(result: Result, conv: Conventions, depth: int | None = None, gro
         "conventions": conv.lines(),
         "totals": totals_dict(result, conv),
         "peak": {"elements": p.elements, "bytes": p.elements * conv.bytes, "layer": p.layer, "tensors": p.alive},
+        "uncosted": [layer.name for layer in spec.layers if layer.type == "uncosted"],
         "layers": layers,
     }
 
@@ -315,7 +333,8 @@ def compare_table(results: list[Result], conv: Conventions) -> Table:
             ("Mem access", "mem_access", "right"), ("Peak act.", "peak_activation", "right"),
             ("Top-1 %", "top1", "right"),
         ],
-        header=conv.lines()[:1] + conv.lines()[3:],
+        header=conv.lines()[:1] + conv.lines()[3:] + [f"{r.spec.label}: {note}" for r in results
+                                                       for note in [uncosted_note(r.spec)] if note],
     )
     first = None
     for res, obj in zip(results, compare_json(results, conv)):

@@ -293,3 +293,16 @@ def shuffle(layer: Layer, ins: list[Shape], out_c) -> Cost:
     x = ins[0]
     _check_divisible(x.c, layer.attrs["groups"], "channels")
     return Cost(Shape(x.c, x.h, x.w))
+
+
+@rule("uncosted")
+def uncosted(layer: Layer, ins: list[Shape], out_c) -> Cost:
+    """An operator without a cost rule, kept by --allow-unknown: the shape the file gives, no counts."""
+    x = ins[0]
+    at = layer.attrs["at"]
+    for have, want, axis in ((x.c, at[0], "channels"), (x.h, at[1], "height"), (x.w, at[2], "width")):
+        if lowest(have) != want or highest(have) != want:
+            raise ShapeError(f"an uncosted {layer.attrs['op']} has a known output only for input {at[0]}x{at[1]}x{at[2]} "
+                             f"(the model's own size); its input here has {axis} {highest(have)}")
+    c, h, w = layer.attrs["shape"]
+    return Cost(Shape(c, h, w), moves_data=False)

@@ -20,7 +20,7 @@ def scale_channels(base: int, alpha: np.ndarray, policy: WidthPolicy, mode: str 
     upwards (``max(base, scaled)``, MobileNet v2's last 1x1 conv).
     """
     alpha = np.asarray(alpha, dtype=np.float64)
-    if mode == "no":
+    if mode == "no" or policy.rounding == "fixed":
         return np.full(alpha.shape, base, dtype=np.int64)
     value = base * alpha
     if policy.rounding == "truncate":

@@ -79,6 +79,9 @@ def field(kind: str) -> dict:
     elif kind in ("pair+", "pair0"):
         one = {"type": "integer", "minimum": 1 if kind == "pair+" else 0, "maximum": fm.MAX_INT - 1}
         base = {"anyOf": [one, {"type": "array", "items": {"anyOf": [one, EXPRESSION]}, "minItems": 2, "maxItems": 2}]}
+    elif kind == "shape":
+        one = {"type": "integer", "minimum": 1, "maximum": fm.MAX_INT - 1}
+        return {"type": "array", "items": one, "minItems": 3, "maxItems": 3}
     elif kind == "padding":
         return {"anyOf": [{"enum": ["same", "valid"]}, field("pair0")]}
     elif kind == "bool":
@@ -90,10 +93,14 @@ def field(kind: str) -> dict:
     return {"anyOf": [base, EXPRESSION]}
 
 
+#: `from`: the name of an earlier layer (or, for a merge, a list of names) to read instead of the previous one
+FROM = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]}
+
+
 def _layer_item(ltype: str) -> dict:
     props = {"type": {"const": ltype}, "name": {"type": ["string", "number"]},
              "repeat": field("int0"), "scale": {"anyOf": [{"enum": [True, False, "up"]}, EXPRESSION]},
-             "fused": field("bool"), "comment": {"type": "string"}}
+             "fused": field("bool"), "comment": {"type": "string"}, "from": FROM}
     props.update({k: field(kind) for k, (kind, _) in LAYER_TYPES[ltype].items()})
     if ltype in MERGE_TYPES:
         props["branches"] = {"type": "array", "items": {"anyOf": [{"$ref": "#/$defs/layers"}, {"type": "null"}]}}
@@ -114,7 +121,8 @@ def _layer_of_any_type() -> dict:
 def spec_schema() -> dict:
     instance = {"type": "object", "required": ["block"], "additionalProperties": False,
                 "properties": {"block": {"type": "string"}, "name": {"type": ["string", "number"]},
-                               "args": {"type": "object"}, "repeat": field("int0"), "comment": {"type": "string"}}}
+                               "args": {"type": "object"}, "repeat": field("int0"), "comment": {"type": "string"},
+                               "from": FROM}}
     assert set(instance["properties"]) == set(INSTANCE_KEYS)
     layers = {"type": "array",
               "items": {"anyOf": [instance] + [_layer_item(t) for t in LAYER_TYPES] + [_layer_of_any_type()]}}

@@ -40,6 +40,7 @@ class _LimitValues(NamedTuple):
     max_repeat: int = 100_000  # one item's repeat count
     max_depth: int = 32  # nesting of blocks and branches
     max_bytes: int = 16 * 1024 * 1024  # size of a spec file
+    allow_unknown: bool = False  # an ONNX operator without a cost rule is an uncosted layer, not an error
 
 
 class Limits(_LimitValues):
@@ -49,6 +50,8 @@ class Limits(_LimitValues):
 
     def __new__(cls, *args, **kwargs):
         self = super().__new__(cls, *args, **kwargs)
+        if not isinstance(self.allow_unknown, bool):
+            raise ValueError(f"Limits.allow_unknown: expected true or false, got {self.allow_unknown!r}")
         for name, (lo, hi) in LIMIT_RANGES.items():
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
@@ -110,10 +113,18 @@ def resolve(ref: str) -> tuple[str, str]:
     raise SpecError(ref, "", f"no such file or bundled spec{hint} (bundled: {', '.join(names)})")
 
 
+def is_onnx(path: str) -> bool:
+    return path.lower().endswith(".onnx")
+
+
 def read_document(ref: str, limits: Limits = DEFAULT_LIMITS) -> tuple[LineDict, str]:
     path, shown = resolve(ref)
     if os.path.isdir(path):
         raise SpecError(shown, "", "is a directory, not a spec file")
+    if is_onnx(path):  # the ONNX front end: the same document, made from the graph
+        from .onnx_import import read_onnx
+
+        return read_onnx(path, shown, limits.max_layers, limits.allow_unknown), shown
     try:
         # O_NONBLOCK: a FIFO or a device is opened without waiting, then refused
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
@@ -341,6 +352,7 @@ class _Ctx:
         self.limits = limits
         self.layers: list[Layer] = []
         self.names: dict[str, Layer] = {}  # full names after expansion: they must stay unique
+        self.index: dict[str, int] = {}  # full name -> node index (for `from`)
         self.checked: dict = {}  # _content_key(item) -> checked (type, attrs, scale, fused)
         self.kinds: dict = {}  # layer type -> (allowed keys, checked defaults)
         self.blocks: dict = {}
@@ -401,6 +413,7 @@ class _Ctx:
         if other is not None:  # e.g. `x` repeated twice (x.1, x.2) beside a layer named `x.2`
             self.fail(layer.where, f"layer name {layer.name!r} after expansion is also the name of {other.where}", layer.line)
         self.names[layer.name] = layer
+        self.index[layer.name] = len(self.layers)
         self.layers.append(layer)
         return len(self.layers) - 1
 
@@ -429,8 +442,8 @@ class _Ctx:
             name = self.resolve(item["name"], scope, f"{here}.name", _line(item, "name"))
             if isinstance(name, (int, float)) and not isinstance(name, bool):
                 name = str(name)
-            if not isinstance(name, str) or not name or "/" in name:
-                self.fail(f"{here}.name", f"expected a name without '/', got {kind_of(name)}", _line(item, "name"))
+            if not isinstance(name, str) or not name or name.startswith("/") or name.endswith("/") or "//" in name:
+                self.fail(f"{here}.name", f"expected a name (parts joined by '/'), got {kind_of(name)}", _line(item, "name"))
             if name in used:
                 self.fail(f"{here}.name", f"duplicate layer name {name!r} (also {used[name]})", _line(item, "name"))
             used[name] = here
@@ -483,6 +496,8 @@ class _Ctx:
                 args[key] = self.resolve(default, scope, f"{bwhere}.args.{key}", _line(declared, key))
         n = self._repeat(item, here, scope)
         name = self._name(item, bname, here, scope, used)
+        if "from" in item:
+            cur = self._from(item, prefix, here, scope, single=True)[0]
         for r in range(n):
             before = len(self.layers)
             inner = expr.Scope({**args, "repeat_index": r}, scope)
@@ -493,6 +508,25 @@ class _Ctx:
             if r == 0:
                 self._project(n, len(self.layers) - before, here, item)
         return cur
+
+    def _from(self, item, prefix: str, here: str, scope, single: bool) -> list[int]:
+        """The nodes named by an item's `from`: each a layer before it, looked up under the current
+        block first, then from the top; `input` is the network input unless a layer has that name."""
+        value = self.resolve(item["from"], scope, f"{here}.from", _line(item, "from"))
+        names = [value] if isinstance(value, str) else value
+        if not isinstance(names, list) or not names or not all(isinstance(x, str) and x for x in names) or (single and len(names) != 1):
+            want = "the name of an earlier layer" if single else "a name or a list of names of earlier layers"
+            self.fail(f"{here}.from", f"expected {want}, got {kind_of(value)}", _line(item, "from"))
+        out = []
+        for x in names:
+            node = self.names.get(prefix + x) or self.names.get(x)
+            if node is not None:
+                out.append(self.index[node.name])
+            elif x == "input":
+                out.append(-1)
+            else:
+                self.fail(f"{here}.from", f"no layer {x!r} before this one{did_you_mean(x, list(self.names)[-2000:])}", _line(item, "from"))
+        return out
 
     def _project(self, n: int, per: int, here: str, item) -> None:
         """Fail at once when `n` repetitions of `per` layers cannot fit the layer limit."""
@@ -513,6 +547,15 @@ class _Ctx:
         n = self._repeat(item, here, scope) if "repeat" in item else 1
         name = self._name(item, ltype, here, scope, used)
         branches = item.get("branches")
+        sources = None
+        if "from" in item:
+            sources = self._from(item, prefix, here, scope, single=ltype not in MERGE_TYPES)
+            if branches is not None:
+                self.fail(f"{here}.from", "a merge takes its inputs from 'branches' or from 'from', not both", _line(item, "from"))
+            if ltype in MERGE_TYPES:
+                branches = [[]] * len(sources)  # each named input is an identity branch
+            else:
+                cur = sources[0]
         for r in range(n):
             before = len(self.layers)
             full = f"{prefix}{name}.{r + 1}" if n > 1 else f"{prefix}{name}"
@@ -527,7 +570,7 @@ class _Ctx:
                 for j, branch in enumerate(branches):
                     bw = f"{here}.branches[{j}]"
                     if branch is None or branch == []:
-                        ends.append(cur)
+                        ends.append(cur if sources is None or r > 0 else sources[j])
                         continue
                     ends.append(self.expand(branch, cur, f"{full}/", bw, scope, depth + 1, stack, taken))
                 inputs = tuple(ends)

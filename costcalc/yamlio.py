@@ -247,3 +247,22 @@ def parse_yaml(text: str, source: str, max_nesting: int = MAX_NESTING, max_items
     finally:
         if enabled:
             gc.enable()
+
+
+def dump_spec(doc: dict, comment: str = "") -> str:
+    """A spec document as YAML: the top-level keys in order, one layer per line (flow style)."""
+    import yaml
+
+    def flow(value) -> str:
+        return yaml.safe_dump(value, default_flow_style=True, sort_keys=False, width=1 << 30, allow_unicode=True).strip()
+
+    out = [f"# {comment}"] if comment else []
+    for key, value in doc.items():
+        if key == "layers":
+            out.append("layers:")
+            out.extend(f"  - {flow(item)}" for item in value)
+        elif isinstance(value, dict):
+            out.append(f"{key}: {flow(value)}")
+        else:
+            out.append(yaml.safe_dump({key: value}, sort_keys=False, width=100, allow_unicode=True).rstrip())
+    return "\n".join(out) + "\n"
