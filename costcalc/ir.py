@@ -48,6 +48,10 @@ LAYER_TYPES: dict[str, dict[str, tuple[str, Any]]] = {
     "maxpool": dict(_POOL),
     "avgpool": dict(_POOL),
     "bn": {},
+    "scale": {"bias": ("bool", False)},
+    # arithmetic with a constant that is not learned (an input's rescaling or normalization):
+    # `op` is mul, add, sub or div
+    "eltwise": {"op": ("str", REQUIRED)},  # one learned factor per channel (+ a shift): a folded BatchNorm's scale
     "relu": {},
     "relu6": {},
     "sigmoid": {},

@@ -121,6 +121,18 @@ def export_model(spec: Spec, alpha: float = 1.0, resolution: int | None = None, 
                     init(f"{name}.running_mean", np.zeros(c, np.float32)), init(f"{name}.running_var", np.ones(c, np.float32))]
             node("BatchNormalization", args, name, name, f)
             out_rank = rank[x]
+        elif t == "scale":
+            shape = [1, cin, 1, 1] if rank[x] == 4 else [1, cin]
+            y = node("Mul", [tensor[x], init(f"{name}.weight", np.ones(shape, np.float32))],
+                     f"{name}/mul" if a["bias"] else name, f"{name}/mul" if a["bias"] else name, f)
+            if a["bias"]:
+                node("Add", [y, init(f"{name}.bias", np.zeros(shape, np.float32))], name, name, f)
+            out_rank = rank[x]
+        elif t == "eltwise":
+            op = {"mul": "Mul", "add": "Add", "sub": "Sub", "div": "Div"}[a["op"]]
+            unit = np.array(1 if op in ("Mul", "Div") else 0, np.float32)
+            node(op, [tensor[x], init(f"{name}.constant", unit)], name, name, f)
+            out_rank = rank[x]
         elif t in ("relu", "sigmoid", "tanh", "hswish"):
             op = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "hswish": "HardSwish"}[t]
             node(op, [tensor[x]], name, name, f)

@@ -48,6 +48,10 @@ FOLDED = ("Constant", "Shape", "Size", "Gather", "Unsqueeze", "Squeeze", "Concat
           "ConstantOfShape", "Equal", "Where", "ReduceProd", "Min", "Max", "Sqrt", "Transpose")
 
 _INT_MAX = 2**62
+#: operators costed the same in N, H, W, C layout (Keras exports transpose around each conv);
+#: those with an axis translate it
+_ANY_LAYOUT = ("Transpose", "Cast", "Identity", "Dropout", "Relu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh",
+               "Add", "Sub", "Mul", "Div", "Sum", "Concat", "Pad", "ReduceMean", "ReduceMax", "Reshape", "Flatten", "Softmax")
 #: names exporters make up (node_Conv_12, n4_2, Identity_70): no better than the layer type
 _AUTO = re.compile(r"^(node_[A-Za-z_]+_?\d*|n\d+(_\d+)?|[A-Z][A-Za-z]*_\d+)$")
 
@@ -60,7 +64,8 @@ class Data(NamedTuple):
     rank: int  # 4 (N, C, H, W) or 2 (N, C x H x W)
     pads: tuple = (0, 0, 0, 0)  # a Pad waiting for its conv or pooling (top, left, bottom, right)
     shuffle: tuple | None = None  # a channel shuffle in progress: ("reshaped" | "transposed", groups)
-    nhwc: bool = False  # the network input before its Transpose to N, C, H, W
+    nhwc: bool = False  # in N, H, W, C layout (Keras), until a Transpose to N, C, H, W
+    pre: bool = False  # the input itself, or it after arithmetic with constants only (preprocessing)
 
 
 class Importer:
@@ -75,6 +80,7 @@ class Importer:
         self.uses: dict[str, int] = {}
         self.taken: dict[str, int] = {}
         self.params: set[str] = set()  # initializers and Constant outputs: learned parameters
+        self.absorbed: set[str] = set()  # outputs of nodes a pattern has costed already
 
     # -- errors ------------------------------------------------------------------
     def fail(self, node, message: str):
@@ -111,18 +117,32 @@ class Importer:
                             "(export the model with a fixed input size)")
         self.batch = x.dims[0]
         c, h, w = x.dims[1:]
-        nhwc = False
-        consumers = [n for n in m.nodes if x.name in n.inputs]
-        if len(consumers) == 1 and consumers[0].op == "Transpose" and list(consumers[0].attrs.get("perm", [])) == [0, 3, 1, 2]:
-            nhwc, (h, w, c) = True, (c, h, w)  # tf2onnx: an N, H, W, C input transposed once
+        nhwc = self._transposed_first(x.name)
+        if nhwc:
+            h, w, c = c, h, w  # Keras and tf2onnx: an N, H, W, C input, transposed to N, C, H, W
         self.input = (c, h, w)
-        self.vals[x.name] = Data(None, Shape(c, h, w), 4, nhwc=nhwc)
+        self.vals[x.name] = Data(None, Shape(c, h, w), 4, nhwc=nhwc, pre=True)
         for n in m.nodes:
             self.node(n)
         outs = [self.vals.get(o.name) for o in m.outputs]
         if not any(isinstance(o, Data) and o.layer is not None for o in outs):
             raise SpecError(self.shown, "", "no graph output is computed from the input image")
         return self.items
+
+    def _transposed_first(self, name: str) -> bool:
+        """Whether the input `name` is N, H, W, C: the first operator that cares about the layout, on
+        the single path from it, is a Transpose to N, C, H, W (Keras, tf2onnx)."""
+        for _ in range(32):
+            consumers = [n for n in self.m.nodes if name in n.inputs and n.op not in ("Shape", "Size")]
+            if len(consumers) != 1:
+                return False
+            n = consumers[0]
+            if n.op == "Transpose":
+                return list(n.attrs.get("perm", [])) == [0, 3, 1, 2]
+            if n.op not in _ANY_LAYOUT and n.op != "Div":
+                return False
+            name = n.outputs[0]
+        return False
 
     # -- helpers -----------------------------------------------------------------
     def name_for(self, node, default: str) -> str:
@@ -181,7 +201,9 @@ class Importer:
         self.items.append(item)
         self.by_name[name] = item
         self.last = name
-        return Data(name, cost.shape, 2 if ltype in ("linear", "flatten") else ins[0].rank)
+        flat = ltype in ("linear", "flatten")
+        return Data(name, cost.shape, 2 if flat else ins[0].rank, nhwc=ins[0].nhwc and not flat and cost.shape.h * cost.shape.w > 1,
+                    pre=ins[0].pre and ltype == "eltwise")
 
     def data(self, node, i: int) -> Data:
         if i >= len(node.inputs) or not node.inputs[i]:
@@ -191,9 +213,9 @@ class Importer:
             self.fail(node, f"input {i} ({node.inputs[i]!r}) is not computed from the image")
         if v.shuffle is not None and node.op not in ("Transpose", "Reshape", "Identity"):
             self.fail(node, "reads a 5-D tensor: only Reshape + Transpose + Reshape (a channel shuffle) is supported")
-        if v.nhwc and not (node.op == "Transpose"):
-            self.fail(node, "reads the input in N, H, W, C layout: only a Transpose to N, C, H, W is supported")
-        if any(v.pads) and node.op not in ("Conv", "MaxPool", "AveragePool"):
+        if v.nhwc and node.op not in _ANY_LAYOUT:
+            self.fail(node, f"reads a tensor in N, H, W, C layout: {node.op} is costed on N, C, H, W only")
+        if any(v.pads) and node.op not in ("Conv", "MaxPool", "AveragePool", "Cast", "Identity", "Transpose"):
             self.fail(node, "reads a padded tensor: a Pad is supported only before a Conv or a pooling")
         return v
 
@@ -263,6 +285,8 @@ class Importer:
         return True
 
     def _node(self, n):
+        if n.outputs and all(y in self.absorbed for y in n.outputs):
+            return None  # part of a pattern costed at its first node (a BatchNorm spelled Sub, Mul, Add)
         if n.domain not in ("", "ai.onnx"):
             self.fail(n, f"no cost rule (operator domain {n.domain!r})")
         for i, x in enumerate(n.inputs):
@@ -580,8 +604,8 @@ class Importer:
                 return self.alias(n, x._replace(shuffle=("reshaped", g)))
         if len(shape) == 2 and shape[1] in (total, -1):
             return self._flatten(n, x)
-        if len(shape) == 4 and x.rank == 2 and shape[1:] in ([total, 1, 1], [-1, 1, 1]):
-            return self._view(n, x, 4)
+        if len(shape) == 4 and x.rank == 2 and shape[1:] in ([total, 1, 1], [-1, 1, 1], [1, 1, total], [1, 1, -1]):
+            return self._view(n, x, 4)  # N x C -> N x C x 1 x 1 (or N x 1 x 1 x C): the same values
         if len(shape) == 4 and x.rank == 4 and shape[1:] in ([x.shape.c, x.shape.h, x.shape.w], [-1, x.shape.h, x.shape.w]):
             return self.alias(n, x)
         self.fail(n, f"Reshape to {shape} is not supported (a flatten, N,C<->N,C,1,1, or a channel shuffle is)")
@@ -590,14 +614,25 @@ class Importer:
         x = self.data(n, 0)
         perm = list(n.attrs.get("perm", []))
         if x.nhwc and perm == [0, 3, 1, 2]:
-            return self.alias(n, x._replace(nhwc=False))
+            return self.alias(n, x._replace(nhwc=False))  # a layout change: costed as the same tensor
+        if not x.nhwc and x.rank == 4 and x.shuffle is None and perm == [0, 2, 3, 1]:
+            return self.alias(n, x._replace(nhwc=True))
+        if x.shape.h == 1 and x.shape.w == 1 and x.shuffle is None and perm in ([0, 3, 1, 2], [0, 2, 3, 1]):
+            return self.alias(n, x._replace(nhwc=perm == [0, 2, 3, 1]))  # 1 x 1: the layouts are the same
         if x.shuffle is not None and x.shuffle[0] == "reshaped" and perm == [0, 2, 1, 3, 4]:
             return self.alias(n, x._replace(shuffle=("transposed", x.shuffle[1])))
         self.fail(n, f"Transpose {perm} is not supported (only as part of a channel shuffle)")
 
+    def _same_layout(self, n, ins: list[Data]):
+        spatial = {x.nhwc for x in ins if x.shape.h * x.shape.w > 1}  # a 1 x 1 tensor has no layout
+        if len(spatial) > 1:
+            self.fail(n, "joins tensors of different layouts (N, C, H, W and N, H, W, C)")
+
     def _merge(self, n, ltype):
         ins = [self.data(n, i) for i in range(len(n.inputs))]
-        self.alias(n, self.emit(n, ltype, ins, {}, default=ltype))
+        self._same_layout(n, ins)
+        out = self.emit(n, ltype, ins, {}, default=ltype)
+        self.alias(n, out._replace(nhwc=any(x.nhwc for x in ins)) if out.shape.h * out.shape.w > 1 else out)
 
     def op_Add(self, n):
         a, b = (self.vals.get(x) for x in n.inputs[:2])
@@ -612,7 +647,89 @@ class Importer:
                 and size == x.shape.c):
             item["bias"] = True  # MatMul + Add (or Conv + Add) of a constant: the layer's bias
             return self.alias(n, x)
+        if (x.pre or self._scalar_const(n.inputs[1 - k])) and self._constant_op(n):
+            return None
         self.fail(n, "adds a constant: no cost rule (only as the bias of the layer before it)")
+
+    def op_Cast(self, n):
+        self.alias(n, self.data(n, 0))  # a float type to a float type: the same tensor
+
+    def _per_channel(self, n, x: Data, name: str) -> bool:
+        """Whether constant `name` holds one value per channel of `x`, on its channel axis."""
+        v = self.vals.get(name)
+        dims = tuple(v.dims) if isinstance(v, Tensor) else tuple(np_shape(v))
+        if math.prod(dims) != x.shape.c:
+            return False
+        if x.shape.c == 1:
+            return True
+        axes = [i - len(dims) for i, d in enumerate(dims) if d != 1]
+        return axes == ([-1] if x.nhwc or x.rank == 2 else [-3])
+
+    def _consumer(self, tensor: str, op: str):
+        users = [m for m in self.m.nodes if tensor in m.inputs]
+        return users[0] if len(users) == 1 and users[0].op == op and self.uses.get(tensor, 0) == 1 else None
+
+    def _affine(self, n, x: Data, chain: list, ltype: str = "bn", optional: int = 0) -> bool:
+        """A BatchNorm as exporters spell it out, (x - mean) * scale + shift, each a constant per
+        channel: one bn layer; x * scale (+ shift), a folded BatchNorm's remains: one scale layer.
+        The last `optional` operators of `chain` may be missing."""
+        cur, nodes = n, [n]
+        for j, op in enumerate(chain):
+            nxt = self._consumer(cur.outputs[0], op)
+            if nxt is None and j >= len(chain) - optional:
+                break
+            if nxt is None:
+                return False
+            k = 0 if nxt.inputs[1] == cur.outputs[0] else 1
+            if nxt.inputs[k] not in self.params and not isinstance(self.vals.get(nxt.inputs[k]), Tensor):
+                return False
+            if not self._per_channel(nxt, x, nxt.inputs[k]):
+                return False
+            nodes.append(nxt)
+            cur = nxt
+        attrs = {"bias": len(nodes) > 1} if ltype == "scale" else {}
+        out = self.emit(n, ltype, [x], attrs, default=ltype)
+        for m_ in nodes:
+            self.alias(m_, out)
+        self.absorbed.update(y for m_ in nodes[1:] for y in m_.outputs)
+        return True
+
+    def _constant_op(self, n) -> bool:
+        """Arithmetic of a tensor with a constant that is not learned: a single number anywhere, or
+        one per channel on the input itself (Keras' Rescaling and Normalization): an eltwise layer."""
+        a, b = (self.vals.get(x) for x in n.inputs[:2])
+        if isinstance(a, Data) == isinstance(b, Data):
+            return False
+        k = 1 if isinstance(a, Data) else 0
+        if k == 0 and n.op in ("Sub", "Div"):
+            return False  # a constant minus (or over) the tensor: not an eltwise layer
+        x = self.data(n, 1 - k)
+        v = self.vals.get(n.inputs[k])
+        dims = tuple(v.dims) if isinstance(v, Tensor) else tuple(np_shape(v))
+        if math.prod(dims) != 1 and not (x.pre and self._per_channel(n, x, n.inputs[k])):
+            return False
+        if len(dims) > x.rank:
+            return False
+        self.alias(n, self.emit(n, "eltwise", [x], {"op": n.op.lower()}, default=n.op.lower()))
+        return True
+
+    def _scalar_const(self, name: str) -> bool:
+        v = self.vals.get(name)
+        dims = tuple(v.dims) if isinstance(v, Tensor) else tuple(np_shape(v))
+        return math.prod(dims) == 1
+
+    def op_Div(self, n):
+        if not self._constant_op(n):
+            self.fail(n, "divides: no cost rule (only by a constant on the input: an eltwise layer)")
+
+    def op_Sub(self, n):
+        x = self.vals.get(n.inputs[0])
+        if isinstance(x, Data) and x.pre and self._constant_op(n):
+            return None
+        if isinstance(x, Data) and not isinstance(self.vals.get(n.inputs[1]), Data) and self._per_channel(n, self.data(n, 0), n.inputs[1]):
+            if self._affine(n, x, ["Mul", "Add"]):
+                return None
+        self.fail(n, "subtracts: no cost rule (only as part of a BatchNorm spelled (x - mean) * scale + shift)")
 
     def op_Sum(self, n):
         self._merge(n, "add")
@@ -620,7 +737,12 @@ class Importer:
     def op_Mul(self, n):
         a, b = (self.vals.get(x) for x in n.inputs[:2])
         if not (isinstance(a, Data) and isinstance(b, Data)):
-            self.fail(n, "multiplies by a constant: no cost rule")
+            x, k = (a, 1) if isinstance(a, Data) else (b, 0)
+            if (x.pre or self._scalar_const(n.inputs[k])) and self._constant_op(n):
+                return None
+            if self._per_channel(n, self.data(n, 1 - k), n.inputs[k]) and self._affine(n, x, ["Add"], "scale", optional=1):
+                return None
+            self.fail(n, "multiplies by a constant: no cost rule (only by one factor per channel: a scale layer)")
         for gate, other in ((b, a), (a, b)):
             item = self.by_name.get(gate.layer) if gate.layer else None
             if (item is not None and item["type"] in ("sigmoid", "hsigmoid") and item is self.items[-1]
@@ -633,6 +755,9 @@ class Importer:
     def op_Concat(self, n):
         ins = [self.data(n, i) for i in range(len(n.inputs))]
         axis = int(n.attrs.get("axis", 1))
+        if any(x.nhwc for x in ins):
+            axis = {3: 1, -1: 1}.get(axis, 0)
+        self._same_layout(n, ins)
         if axis not in (1, 1 - ins[0].rank):
             self.fail(n, f"Concat on axis {axis}: only channels (axis 1) are supported")
         self.alias(n, self.emit(n, "concat", ins, {}, default="concat"))
@@ -684,9 +809,10 @@ class Importer:
         value = n.attrs.get("value", 0.0)
         if len(n.inputs) > 2 and n.inputs[2]:
             value = _scalar(self.const(n, 2))
-        if mode != "constant" or value not in (0, 0.0, None) or len(pads) != 8 or any(pads[i] for i in (0, 1, 4, 5)):
+        hw = (1, 2, 5, 6) if x.nhwc else (2, 3, 6, 7)
+        if mode != "constant" or value not in (0, 0.0, None) or len(pads) != 8 or any(pads[i] for i in range(8) if i not in hw):
             self.fail(n, f"only zero padding of height and width is supported (mode {mode}, pads {list(pads)})")
-        t, l, b, r = pads[2], pads[3], pads[6], pads[7]
+        t, l, b, r = (pads[i] for i in hw)
         self.alias(n, x._replace(pads=tuple(p + q for p, q in zip(x.pads, (t, l, b, r)))))
 
     def _pool(self, n, ltype):
@@ -720,7 +846,7 @@ class Importer:
         axes = n.attrs.get("axes")
         if axes is None and len(n.inputs) > 1 and n.inputs[1]:
             axes = self.const(n, 1).tolist()
-        if x.rank != 4 or sorted(int(a) % 4 for a in (axes or ())) != [2, 3]:
+        if x.rank != 4 or sorted(int(a) % 4 for a in (axes or ())) != ([1, 2] if x.nhwc else [2, 3]):
             self.fail(n, f"only a reduction over height and width is supported (axes {axes})")
         out = self.emit(n, ltype, [x], {"global": True}, default=ltype)
         self.alias(n, out if n.attrs.get("keepdims", 1) else out._replace(rank=2))
@@ -730,6 +856,12 @@ class Importer:
 
     def op_ReduceMax(self, n):
         self._reduce(n, "maxpool")
+
+
+def np_shape(v) -> tuple:
+    import numpy as np
+
+    return np.shape(v)
 
 
 def _source(item: dict, imp: Importer) -> str | None:

@@ -199,6 +199,21 @@ def batchnorm(layer: Layer, ins: list[Shape], out_c) -> Cost:
     return Cost(Shape(x.c, x.h, x.w), params=bn, bn_params=bn, ops=x.elements * 2)
 
 
+@rule("scale")
+def channel_scale(layer: Layer, ins: list[Shape], out_c) -> Cost:
+    x = ins[0]
+    k = 2 if layer.attrs["bias"] else 1  # a factor per channel, and a shift with bias
+    return Cost(Shape(x.c, x.h, x.w), params=x.c * k, ops=x.elements * k)
+
+
+@rule("eltwise")
+def eltwise(layer: Layer, ins: list[Shape], out_c) -> Cost:
+    if layer.attrs["op"] not in ("mul", "add", "sub", "div"):
+        raise ShapeError(f"eltwise op {layer.attrs['op']!r}: expected mul, add, sub or div")
+    x = ins[0]
+    return Cost(Shape(x.c, x.h, x.w), ops=x.elements)
+
+
 @rule(*ACTIVATIONS)
 def activation(layer: Layer, ins: list[Shape], out_c) -> Cost:
     x = ins[0]

@@ -250,6 +250,29 @@ def test_matmul_with_a_bias_add_clip_and_reduce_mean(tmp_path):
     assert (t["params"], t["macs"]) == (21 + 7, 21)
 
 
+def test_keras_layouts_and_batchnorm_spelled_out(tmp_path):
+    """Keras' exports: an N, H, W, C input, transposes around each conv, a BatchNorm as
+    (x - mean) * scale + shift, and (tf2onnx) a folded BatchNorm's remaining per-channel factor."""
+    path = _save(tmp_path, [
+        helper.make_node("Cast", ["x"], ["xc"], name="cast", to=1),
+        helper.make_node("Transpose", ["xc"], ["t"], name="to_nchw", perm=[0, 3, 1, 2]),
+        helper.make_node("Conv", ["t", "w"], ["c"], name="conv", kernel_shape=[1, 1]),
+        helper.make_node("Transpose", ["c"], ["ct"], name="to_nhwc", perm=[0, 2, 3, 1]),
+        helper.make_node("Sub", ["ct", "mean"], ["s"], name="bn/sub"),
+        helper.make_node("Mul", ["s", "inv"], ["m"], name="bn/mul"),
+        helper.make_node("Add", ["m", "beta"], ["b"], name="bn/add"),
+        helper.make_node("Relu", ["b"], ["r"], name="relu"),
+        helper.make_node("Transpose", ["r"], ["rt"], name="back", perm=[0, 3, 1, 2]),
+        helper.make_node("Mul", ["rt", "gamma"], ["y"], name="scale"),
+    ], {"w": _w(4, 3, 1, 1), "mean": _w(4), "inv": _w(4), "beta": _w(4), "gamma": _w(1, 4, 1, 1)}, dims=(1, 8, 8, 3))
+    t, res = _totals(path)
+    assert res.spec.input_channels == 3 and res.spec.input_size == (8, 8)
+    assert [lr.type for lr in res.layers] == ["conv", "bn", "relu", "scale"]
+    # conv 4 x 3; bn 2 x 4; scale 4 (one factor per channel)
+    assert t["params"] == 12 + 8 + 4
+    assert t["ops"] == 2 * 256 + 256 + 256
+
+
 def _unknown(tmp_path, value_info=()):
     return _save(tmp_path, [
         helper.make_node("Relu", ["x"], ["r"], name="features/relu"),
