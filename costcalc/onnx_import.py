@@ -107,6 +107,17 @@ class Importer:
         for o in m.outputs:
             self.uses[o.name] = self.uses.get(o.name, 0) + 1
         data_inputs = [v for v in m.inputs if v.name not in m.initializers]
+        if len(data_inputs) > 1:  # besides the image, inputs of a static shape the graph uses as constants
+            def size(v):
+                return math.prod(d for d in v.dims[1:] if isinstance(d, int)) if v.dims is not None and len(v.dims) == 4 else 0
+
+            biggest = max(size(v) for v in data_inputs)
+            images = [v for v in data_inputs if size(v) == biggest]
+            if len(images) == 1 and biggest > 64:
+                for v in data_inputs:
+                    if v is not images[0] and v.dims is not None and all(isinstance(d, int) and d >= 0 for d in v.dims):
+                        self.vals[v.name] = Tensor(v.name, tuple(v.dims), v.elem_type, None)
+                data_inputs = [v for v in data_inputs if v.name not in self.vals]
         if len(data_inputs) != 1:
             names = ", ".join(v.name for v in data_inputs) or "none"
             raise SpecError(self.shown, "", f"expected one input image tensor, the graph has {len(data_inputs)} ({names})")
@@ -394,13 +405,19 @@ class Importer:
             elif op in ("Floor", "Ceil", "Neg", "Sqrt"):
                 out = {"Floor": np.floor, "Ceil": np.ceil, "Neg": np.negative, "Sqrt": np.sqrt}[op](val(0))
             elif op == "Range":
+                start, limit, delta = (float(np.asarray(val(i)).reshape(-1)[0]) for i in range(3))
+                _bounded(n, self, math.ceil((limit - start) / delta) if delta else _FOLD_MAX + 1)
                 out = np.arange(val(0), val(1), val(2))
             elif op == "Expand":
-                out = np.broadcast_to(val(0), np.broadcast_shapes(np.shape(val(0)), tuple(int(d) for d in val(1))))
+                shape = np.broadcast_shapes(np.shape(val(0)), tuple(int(d) for d in val(1)))
+                _bounded(n, self, math.prod(shape))
+                out = np.broadcast_to(val(0), shape)
             elif op == "ConstantOfShape":
                 t = a.get("value")
                 fill = t.values().reshape(-1)[0] if isinstance(t, Tensor) else 0.0
-                out = np.full(tuple(int(d) for d in val(0)), fill)
+                shape = tuple(int(d) for d in val(0))
+                _bounded(n, self, math.prod(shape) if all(d >= 0 for d in shape) else _FOLD_MAX + 1)
+                out = np.full(shape, fill)
             elif op == "Where":
                 out = np.where(val(0), val(1), val(2))
             elif op == "ReduceProd":
@@ -413,7 +430,7 @@ class Importer:
             raise
         except Exception as exc:  # noqa: BLE001 - any numpy failure on a hostile constant is one line
             self.fail(n, f"cannot evaluate its constant inputs ({type(exc).__name__})")
-        if out is None or np.size(out) > (1 << 20):
+        if out is None or np.size(out) > _FOLD_MAX:
             self.fail(n, "a constant too large to evaluate")
         self.alias(n, np.asarray(out))
 
@@ -856,6 +873,15 @@ class Importer:
 
     def op_ReduceMax(self, n):
         self._reduce(n, "maxpool")
+
+
+#: the most values a folded constant may have (shape arithmetic needs a handful)
+_FOLD_MAX = 1 << 20
+
+
+def _bounded(node, imp: "Importer", size: float) -> None:
+    if not 0 <= size <= _FOLD_MAX:
+        imp.fail(node, "a constant too large to evaluate")
 
 
 def np_shape(v) -> tuple:

@@ -49,6 +49,46 @@ TORCHVISION = {
 FIXTURES = [(name, kind) for name in TORCHVISION for kind in ("ts", "dynamo")]
 
 
+#: Keras 3.15.1 Applications, keras.applications.NAME(weights=None) at its default input size, exported by
+#: Model.export(format="onnx") with KERAS_BACKEND=torch (torch 2.14.1's torch.onnx: BatchNorm spelled
+#: (x - mean) * factor + shift) and with KERAS_BACKEND=tensorflow (TensorFlow 2.x + tf2onnx: BatchNorm
+#: folded into the convs), made by tests/data/onnx/make_keras_fixtures.py: name -> (px, trainable
+#: params, BatchNorm channels without a learned scale, MACs, file params of the tf2onnx export)
+#: - trainable: sum of model.trainable_weights' sizes (Keras' count_params() adds BatchNorm's moving
+#:   mean and variance, which are not learned)
+#: - BatchNorm without scale: InceptionV3's BatchNorms have scale=False; the graph has a constant factor
+#:   there and costcalc counts it as BatchNorm's (2 per channel), so params = trainable + these channels
+#: - MACs: each Conv2D, DepthwiseConv2D, SeparableConv2D and Dense layer from its static output shape
+#: - file params: per node, as counted with the onnx package by the oracle in make_keras_fixtures.py
+KERAS = {
+    "MobileNet": (224, 4231976, 0, 568740352, 4214048),
+    "MobileNetV2": (224, 3504872, 0, 300774272, 3476896),
+    "ResNet50": (224, 25583592, 0, 3857973248, 25502912),
+    "DenseNet121": (224, 7978856, 0, 2834161664, 7928544),
+    "EfficientNetB0": (224, 5288548, 0, 385814752, 5245152),
+    "InceptionV3": (299, 23817352, 17216, 5713216096, 23799136),
+    "VGG16": (224, 138357544, 0, 15470264320, None),  # tf2onnx: not exported (too slow here)
+    "Xception": (299, 22855952, 0, 8357403496, 22800424),  # torch backend: torch.onnx fails on it
+}
+KERAS_FILES = [(n, k) for n in KERAS for k in ("keras-torch", "keras-tf") if (DATA / f"{n}.{k}.onnx").exists()]
+
+
+@pytest.mark.parametrize("name,kind", KERAS_FILES, ids=[f"{n}.{k}" for n, k in KERAS_FILES])
+def test_keras_exports_count_as_keras_does(name, kind):
+    from costcalc import evaluate, load_spec
+
+    px, trainable, unscaled, macs, file_params = KERAS[name]
+    spec = load_spec(_fixture(name, kind))
+    assert spec.input_size == (px, px) and spec.input_channels == 3
+    res = evaluate(spec)
+    assert res.total("macs") == macs
+    assert res.total("params") == (trainable + unscaled if kind == "keras-torch" else file_params)
+
+
+def test_every_keras_fixture_is_checked():
+    assert len(KERAS_FILES) == 14
+
+
 def _fixture(name, kind):
     return str(DATA / f"{name}.{kind}.onnx")
 
@@ -316,6 +356,9 @@ def _bad_files(tmp_path):
     _save(tmp_path, [helper.make_node("Relu", ["x"], ["y"], name="relu")], opset=99, name="opset.onnx")
     _save(tmp_path, [helper.make_node("Relu", ["x"], ["y"], name="relu")], dims=("N", 3, "H", "W"), name="dynamic.onnx")
     _save(tmp_path, [helper.make_node("Relu", ["z"], ["y"], name="relu")], name="undefined.onnx")
+    huge = [helper.make_node("ConstantOfShape", ["big"], ["zeros"], name="zeros"),
+            helper.make_node("Relu", ["x"], ["y"], name="relu")]
+    _save(tmp_path, huge, {"big": _i(100000, 100000, 100000)}, name="huge.onnx")
     return {
         "truncated.onnx": "not a readable ONNX model: truncated",
         "garbage.onnx": "not a readable ONNX model",
@@ -324,6 +367,7 @@ def _bad_files(tmp_path):
         "opset.onnx": "operator set 99 is not supported",
         "dynamic.onnx": "input 'x': expected a static shape [N, C, H, W], got [N, 3, H, W]",
         "undefined.onnx": "node 'relu' (op Relu): input 0 ('z') is not defined before this node",
+        "huge.onnx": "node 'zeros' (op ConstantOfShape): a constant too large to evaluate",
     }
 
 
