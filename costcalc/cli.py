@@ -10,7 +10,7 @@ import click
 from .errors import CostcalcError
 from .output import _Terminated, printable, write_output
 from .options import (
-    SPEC, Setting, budget_options, config_options, conventions, conventions_options, limits, limits_options, output_options, settings_of, spec_options,
+    SPEC, Setting, budget_options, config_options, conventions, conventions_options, device_option, limits, limits_options, output_options, settings_of, spec_options,
 )
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -18,6 +18,7 @@ EXIT_FAILED_VERIFY = 1
 #: configurations in one sweep (CSV and JSON are streamed), and in one table or Markdown sweep
 MAX_SWEEP = 10_000_000
 MAX_SWEEP_TABLE = 100_000
+MAX_SWEEP_DEVICE = 10_000  # with --device (per-layer latency over the grid)
 
 
 class UsageProblem(CostcalcError):
@@ -158,6 +159,7 @@ def cli():
 @spec_options
 @limits_options
 @conventions_options
+@device_option
 @output_options
 def report(spec, alpha, rho, resolution, depth, group, variant, settings, fmt, output):
     """Per-layer table of one architecture in one configuration.
@@ -179,7 +181,8 @@ def report(spec, alpha, rho, resolution, depth, group, variant, settings, fmt, o
         raise UsageProblem("give --depth or --group-by, not both")
     emit(fmt, output, lambda: [rp.report_table(res, conv, depth, group)], lambda: rp.report_json(res, conv, depth, group),
          lambda: rp.report_csv_records(res, conv, depth, group),
-         ["name", "type", "output", "layers", "params", "bn_params", "macs", "flops", "ops", "mem_access", "activations"],
+         ["name", "type", "output", "layers", "params", "bn_params", "macs", "flops", "ops", "mem_access", "activations"]
+         + (["latency_ms"] if conventions().device is not None else []),
          comments=lambda: rp.report_table(res, conv, depth, group).header[:1])
 
 
@@ -197,6 +200,7 @@ def _evaluate(evaluate, spec, alpha, resolution, rho, **kw):
               help="Set a parameter in every spec that has it.")
 @limits_options
 @conventions_options
+@device_option
 @output_options
 def compare(specs, alpha, rho, resolution, settings, fmt, output):
     """Architectures side by side, with each figure's ratio to the first.
@@ -231,6 +235,7 @@ def compare(specs, alpha, rho, resolution, settings, fmt, output):
 @spec_options
 @limits_options
 @conventions_options
+@device_option
 @output_options
 def sweep(spec, alpha, resolution, rho, variant, settings, fmt, output):
     """Every alpha x every resolution in one vectorised evaluation.
@@ -252,6 +257,16 @@ def sweep(spec, alpha, resolution, rho, variant, settings, fmt, output):
         raise UsageProblem(f"{n:,} configurations: more than {MAX_SWEEP_TABLE:,} in a {fmt}; use --format csv or json")
     s = _load(spec, variant, settings)
     conv = conventions()
+    if conv.device is not None:  # latency is per layer: the whole grid evaluated per layer, so a bounded one
+        if n > MAX_SWEEP_DEVICE:
+            raise UsageProblem(f"{n:,} configurations: more than {MAX_SWEEP_DEVICE:,} with --device")
+        res = _evaluate(evaluate, s, a, px, r, batch=conv.batch)
+        if fmt in ("csv", "json"):
+            chunks = rp.sweep_csv([res], conv) if fmt == "csv" else rp.sweep_json([res], conv, s)
+            write_output(chunks, output, command_inputs())
+            return
+        emit(fmt, output, lambda: [rp.sweep_table(res, conv)], None, None)
+        return
     if fmt in ("csv", "json"):  # streamed: a block of configurations at a time, bounded memory
         from .engine import evaluate_blocks
 
@@ -458,6 +473,105 @@ def convert(model, output):
         raise UsageProblem(f"{model}: convert reads an ONNX model (a .onnx file)")
     doc, _ = read_document(model, limits())
     write_output([dump_spec(doc, f"costcalc convert {os.path.basename(model)}")], output, command_inputs())
+
+
+def _progress(total: int, what: str):
+    """A progress bar on a terminal's standard error (nothing when it is not a terminal)."""
+    if not sys.stderr.isatty():
+        return None, None
+    from rich.console import Console
+    from rich.progress import Progress
+
+    bar = Progress(console=Console(stderr=True), transient=True)
+    task = bar.add_task(what, total=total)
+    bar.start()
+    return bar, (lambda k: bar.update(task, completed=k))
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("spec", type=SPEC)
+@config_options()
+@spec_options
+@limits_options
+@conventions_options
+@device_option
+@click.option("--runs", type=click.IntRange(1, 10_000), default=20, show_default=True, help="Timed runs.")
+@click.option("--warmup", type=click.IntRange(0, 1000), default=5, show_default=True, help="Untimed runs first.")
+@click.option("--threads", type=click.IntRange(1, 1024), default=None, help="ONNX Runtime's threads (default: the CPUs this process may use).")
+@output_options
+def bench(spec, alpha, rho, resolution, variant, settings, runs, warmup, threads, fmt, output):
+    """Measured latency: the spec exported to ONNX and run in ONNX Runtime on this machine's CPU.
+
+    Needs the bench extra (pip install 'costcalc[bench]'). With --device, the prediction beside it.
+
+    \b
+    Example:
+      costcalc bench mobilenet --alpha 0.5 --runs 50
+      costcalc bench shufflenet_v2 --device local.yaml     # a profile from costcalc calibrate
+    """
+    from . import report as rp
+    from .engine import evaluate
+    from .measure import bench as run, runtime_version
+
+    a, r, px = one_config(alpha, rho, resolution)
+    s = _load(spec, variant, settings)
+    conv = conventions()
+    res = _evaluate(evaluate, s, a, px, r, batch=conv.batch)
+    bar, tick = _progress(runs, f"{s.label}: {runs} runs")
+    try:
+        timing = run(s, a[0], px[0] if px else None, r[0] if r else None, conv.batch, runs, warmup, threads, tick)
+    finally:
+        if bar is not None:
+            bar.stop()
+    rec = rp.bench_record(res, timing, conv, runtime_version())
+    emit(fmt, output, lambda: [rp.bench_table(rec, conv)], lambda: rec, lambda: [rec], list(rec), counts=False)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--threads", type=click.IntRange(1, 1024), default=None, help="ONNX Runtime's threads (default: the CPUs this process may use).")
+@click.option("--runs", type=click.IntRange(1, 1000), default=15, show_default=True, help="Timed runs per probe.")
+@click.option("--output", "-o", metavar="FILE", default=None, help="Write the profile to FILE (atomically) instead of standard output.")
+def calibrate(threads, runs, output):
+    """Fit a device profile for this machine from probe layers timed in ONNX Runtime.
+
+    Each kind of layer (3x3, 1x1, grouped and depthwise convs, a linear layer, element-wise layers, a
+    channel shuffle) is timed as a chain of 9 and a chain of 1; the difference is one layer's time.
+    The profile is a YAML file that --device accepts. Needs the bench extra.
+
+    \b
+    Example:
+      costcalc calibrate -o local.yaml
+      costcalc report mobilenet --device local.yaml
+    """
+    from .measure import PROBES, ROUNDS, calibrate as fit
+    from .yamlio import dump_spec
+
+    bar, tick = _progress(len(PROBES) * ROUNDS * 2, "probes")
+    try:
+        doc = fit(threads, runs, progress=tick)
+    finally:
+        if bar is not None:
+            bar.stop()
+    import yaml
+
+    text = "# costcalc calibrate: a device profile for --device\n" + yaml.safe_dump(doc, sort_keys=False, width=100)
+    write_output([text], output)
+
+
+@cli.command(context_settings=CONTEXT)
+@output_options
+def devices(fmt, output):
+    """The bundled device profiles that --device names, with their figures and sources.
+
+    \b
+    Example:
+      costcalc devices
+    """
+    from . import report as rp
+    from .latency import device_names, load_profile
+
+    entries = [rp.device_record(load_profile(n)) for n in device_names()]
+    emit(fmt, output, lambda: [rp.devices_table(entries)], lambda: entries, lambda: entries, list(entries[0]), counts=False)
 
 
 @cli.command(name="list", context_settings=CONTEXT)

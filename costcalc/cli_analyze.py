@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from .cli import CONTEXT, UsageProblem, one_config
-from .options import BITS, FRACTION, SPEC, Number, Setting, config_options, count, limits, limits_options, output_options, settings_of
+from .options import BITS, FRACTION, SPEC, Number, Setting, config_options, count, device_option, limits, limits_options, output_options, settings_of
 
 # -- shared pieces --------------------------------------------------------------------------
 
@@ -349,9 +349,15 @@ def factorise(spec, kernel, alpha, rho, resolution, variant, settings, fmt, outp
 @click.option("--paper-tables", is_flag=True, help="The settings of ShuffleNet v2 Tables 1 and 2 instead of a spec.")
 @click.option("--top", type=click.IntRange(1, 100), default=3, show_default=True, help="Flag this many per guideline.")
 @click.option("--summary", is_flag=True, help="Only the table of flagged layers and blocks.")
+@click.option("--measure", is_flag=True, help="Time the paper's Table 1-4 probe networks in ONNX Runtime here, beside "
+                                              "the paper's speeds (the bench extra).")
+@click.option("--runs", type=click.IntRange(1, 1000), default=10, show_default=True, help="With --measure: timed runs per network.")
+@click.option("--threads", type=click.IntRange(1, 1024), default=None, help="With --measure: ONNX Runtime's threads.")
+@device_option
 @spec_config_options
 @output_options
-def guidelines(spec, paper_tables, top, summary, alpha, rho, resolution, variant, settings, fmt, output):
+def guidelines(spec, paper_tables, top, summary, measure, runs, threads, alpha, rho, resolution, variant, settings, fmt,
+               output):
     """ShuffleNet v2's guidelines G1-G4 on a spec, or the settings of its Tables 1 and 2.
 
     G1: memory access of 1x1 convs against the bound 2 sqrt(hwB) + B/hw; G2: group convs; G3:
@@ -364,6 +370,8 @@ def guidelines(spec, paper_tables, top, summary, alpha, rho, resolution, variant
     """
     from .analysis import guidelines as g
 
+    if measure:
+        return _measure_guidelines(runs, threads, fmt, output)
     if paper_tables or spec is None:
         data = g.paper_tables()
         t1 = table("G1 (ShuffleNet v2 Table 1 settings, 56x56): equal FLOPs, memory access grows with c1:c2", data["g1"],
@@ -395,6 +403,37 @@ def guidelines(spec, paper_tables, top, summary, alpha, rho, resolution, variant
                              ("Memory access", "mem_access", "int"), ("Dense bound", "lower_bound", "float"),
                              ("Excess", "excess", "x")]))
     emit([t0] if summary else tables + [t3], found, flags, fmt, output)
+
+
+def _measure_guidelines(runs, threads, fmt, output):
+    from .analysis import speed
+    from .cli import _progress
+    from .measure import runtime_version
+    from .options import conventions
+
+    profile = conventions().device
+    total = sum(len(speed.settings(gl)) for gl in ("G1", "G2", "G3", "G4"))
+    bar, tick = _progress(total, "guideline probes")
+    try:
+        recs = speed.measure(runs, threads=threads, profile=profile, progress=tick)
+    finally:
+        if bar is not None:
+            bar.stop()
+    cols = [("Setting", "setting", "str"), ("Scale", "scale", "str"), ("MACs", "macs", "int"),
+            ("Mem access", "mem_access", "int"), ("Paper img/s", "paper_images_per_s", "float"),
+            ("Measured img/s", "measured_images_per_s", "float")]
+    if profile is not None:
+        cols.append((f"Predicted img/s ({profile.name})", "predicted_images_per_s", "float"))
+    titles = {"G1": "G1, equal channel widths (Table 1: 10 blocks of two 1x1 convs, c1 -> c2 -> c1; paper: ARM)",
+              "G2": "G2, group convolutions (Table 2: 10 pointwise group convs, equal FLOPs; paper: CPU)",
+              "G3": "G3, fragmentation (Table 3: 10 blocks, equal FLOPs; paper: CPU)",
+              "G4": "G4, element-wise operations (Table 4: 10 ResNet bottlenecks; paper: CPU)"}
+    verdicts = speed.verdicts(recs)
+    tables = [table(titles[gl], [r for r in recs if r["guideline"] == gl], cols,
+                    header=[f"measured here: ONNX Runtime {runtime_version()} on the CPU, batch 1, 56x56 input, median of {runs} runs"]
+                    if gl == "G1" else [], notes=[v for v in verdicts if v.startswith(gl)])
+              for gl in ("G1", "G2", "G3", "G4")]
+    emit(tables, {"settings": recs, "verdicts": verdicts}, recs, fmt, output)
 
 
 # -- Deep Compression -------------------------------------------------------------------------

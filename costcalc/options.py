@@ -179,6 +179,36 @@ def conventions_options(fn):
     return fn
 
 
+class DeviceRef(click.ParamType):
+    """A device profile: a bundled name (`gtx1080ti`, `snapdragon810`) or a profile file."""
+
+    name = "DEVICE"
+
+    def convert(self, value, param, ctx):
+        from .latency import load_profile
+
+        return load_profile(value) if isinstance(value, str) else value
+
+    def shell_complete(self, ctx, param, incomplete):
+        from click.shell_completion import CompletionItem
+
+        from .latency import device_names
+
+        return [CompletionItem(n) for n in device_names() if n.startswith(incomplete)] + [CompletionItem(incomplete, type="file")]
+
+
+def device_option(fn):
+    """--device: predicted latency on a device profile (kept with the conventions, read by conventions())."""
+
+    def keep(ctx, param, value):
+        if value is not None:
+            ctx.meta.setdefault("costcalc.conventions", {})["device"] = value
+
+    return click.option("--device", type=DeviceRef(), default=None, expose_value=False, callback=keep,
+                        help="Add predicted latency on a device: a bundled profile (see `costcalc devices`) or a "
+                             "profile file (`costcalc calibrate` writes one).")(fn)
+
+
 def conventions():
     """The counting conventions of the running command (report.Conventions)."""
     from .report import Conventions

@@ -20,15 +20,20 @@ class Conventions(NamedTuple):
     flops_per_mac: float = 2
     bytes: int = 4
     batch: int = 1
+    device: object = None  # a costcalc.latency.Profile: latencies are predicted on it
 
     def lines(self) -> list[str]:
         fpm = f"{self.flops_per_mac:g}"
+        d = self.device
+        device = [] if d is None else [
+            f"latency: predicted on {d.title or d.name} [{d.name}] by a roofline per layer, max(MACs / rate, "
+            f"bytes / bandwidth) + {d.overhead * 1e6:.3g} us" + (f"; {', '.join(d.fuse)} fused into the layer before" if d.fuse else "")]
         return [
             f"1 MAC = 1 multiply-accumulate = {fpm} FLOPs (--flops-per-mac {fpm}); MACs count conv and linear layers only",
             "params = weights + biases (as the spec sets them) + BatchNorm scale/shift (shown as BN params)",
             "other ops (not MACs): biases, BatchNorm, activations, pooling, element-wise add and mul, LRN",
             f"memory access = input + output activations + weights, in elements; bytes at {self.bytes} B/element; batch {self.batch}",
-        ]
+        ] + device
 
 
 # -- number formatting --------------------------------------------------------
@@ -93,6 +98,20 @@ def config_dict(result: Result, conv: Conventions) -> dict:
     }
 
 
+def timed(result: Result, conv: Conventions) -> Result:
+    """With a device: each layer's predicted latency in its values (latency_ns), rolled up as any count."""
+    if conv.device is None or not result.layers or "latency_ns" in result.layers[0].values:
+        return result
+    from .latency import predict
+
+    ns = np.rint(predict(result, conv.device).seconds * 1e9).astype(np.int64)  # (layers, *grid)
+    one = int(np.prod(result.shape)) == 1
+    layers = [lr._replace(values={**lr.values, "latency_ns": int(t.reshape(-1)[0]) if one else t})
+              for lr, t in zip(result.layers, ns)]
+    run = int(round(conv.device.run_overhead * 1e9))  # the runtime's own time per inference, beside the layers'
+    return result._replace(layers=layers, totals={**result.totals, "latency_ns": ns.sum(axis=0) + run})
+
+
 def totals_dict(result: Result, conv: Conventions) -> dict:
     t = {q: _scalar(result.total(q)) for q in ("params", "bn_params", "weights", "macs", "ops", "mem_access", "activations")}
     out = {
@@ -109,6 +128,8 @@ def totals_dict(result: Result, conv: Conventions) -> dict:
         "peak_activation": peak_of(result).elements,
         "size_mb": round(t["params"] * FP32 / 1e6, 4),
     }
+    if "latency_ns" in result.totals:
+        out["latency_ms"] = round(_scalar(result.totals["latency_ns"]) / 1e6, 6)
     return out
 
 
@@ -179,8 +200,9 @@ def _grouped(result: Result, group: str) -> list[dict]:
             out[key] = {**r, "name": key, "type": key, "output": None, "layers": 1}
         else:
             row["layers"] += 1
-            for q in ("params", "bn_params", "macs", "ops", "mem_access", "activations"):
-                row[q] += r[q]
+            for q in ("params", "bn_params", "macs", "ops", "mem_access", "activations", "latency_ns"):
+                if q in r:
+                    row[q] += r[q]
     return sorted(out.values(), key=lambda row: (-row["macs"], -row["params"], row["name"]))
 
 
@@ -220,6 +242,7 @@ def uncosted_note(spec) -> str | None:
 
 
 def report_table(result: Result, conv: Conventions, depth: int | None = None, group: str | None = None) -> Table:
+    result = timed(result, conv)
     spec = result.spec
     cfg = config_dict(result, conv)
     tot = totals_dict(result, conv)
@@ -247,9 +270,11 @@ def report_table(result: Result, conv: Conventions, depth: int | None = None, gr
     )
     if group == "type":  # a kind has no one output shape
         table.columns = [c for c in table.columns if c[1] != "output"]
+    if conv.device is not None:
+        table.columns.insert(-1, ("Latency ms", "latency", "right"))
     bars = {}  # repeated layers have equal shares: format each share once
     append = table.rows.append
-    if depth is None and group is None and result.layers and type(result.layers[0].c) is int:  # one row per layer
+    if depth is None and group is None and result.layers and type(result.layers[0].c) is int and conv.device is None:
         for lr in result.layers:
             v = lr.values
             share = v["macs"] / total_macs
@@ -269,11 +294,12 @@ def report_table(result: Result, conv: Conventions, depth: int | None = None, gr
             "name": r["name"], "type": kind,
             "output": "" if r["output"] is None else shape_text(*r["output"]), "params": f"{r['params']:,}",
             "macs": f"{r['macs']:,}", "mem_access": f"{r['mem_access']:,}", "share": cell,
+            "latency": f"{r['latency_ns'] / 1e6:.3f}" if "latency_ns" in r else "",
         })
     table.footer.append({
         "name": "Total", "type": f"{len(result.layers)} layers", "output": "",
         "params": grouped(tot["params"]), "macs": grouped(tot["macs"]), "mem_access": grouped(tot["mem_access"]),
-        "share": "",
+        "share": "", "latency": f"{tot['latency_ms']:.3f}" if "latency_ms" in tot else "",
     })
     p = peak_of(result)
     fl = tot["flops"]
@@ -285,11 +311,23 @@ def report_table(result: Result, conv: Conventions, depth: int | None = None, gr
         f" | activations {human(tot['activations'])} elements, largest {human(tot['largest_activation'])}",
         f"peak activation memory {human(p.elements)} elements = {human(p.elements * conv.bytes)}B"
         f" at {p.layer} ({p.alive} tensors alive)",
-    ] + ([missing] if missing else [])
+    ] + ([missing] if missing else []) + ([latency_note(result, conv)] if conv.device is not None else [])
     return table
 
 
+def latency_note(result: Result, conv: Conventions) -> str:
+    from .latency import predict
+
+    pred = predict(result, conv.device)
+    n = pred.counts()
+    run = f" + {pred.run_overhead * 1e3:.3f} ms per inference" if pred.run_overhead else ""
+    return (f"predicted latency {pred.total * 1e3:.3f} ms on {conv.device.name} (batch {result.batch}): layers "
+            f"{float(pred.seconds.sum()) * 1e3:.3f} ms{run}; {n['compute']} layers compute-bound, {n['memory']} memory-bound, "
+            f"{n['fused']} fused")
+
+
 def report_json(result: Result, conv: Conventions, depth: int | None = None, group: str | None = None) -> dict:
+    result = timed(result, conv)
     spec = result.spec
     p = peak_of(result)
     layers = []
@@ -299,6 +337,7 @@ def report_json(result: Result, conv: Conventions, depth: int | None = None, gro
             "params": r["params"], "bn_params": r["bn_params"], "macs": r["macs"],
             "flops": _num(r["macs"] * conv.flops_per_mac), "ops": r["ops"],
             "mem_access": r["mem_access"], "activations": r["activations"],
+            **({"latency_ms": round(r["latency_ns"] / 1e6, 6)} if "latency_ns" in r else {}),
         })
     return {
         "spec": spec.name,
@@ -309,6 +348,7 @@ def report_json(result: Result, conv: Conventions, depth: int | None = None, gro
         "totals": totals_dict(result, conv),
         "peak": {"elements": p.elements, "bytes": p.elements * conv.bytes, "layer": p.layer, "tensors": p.alive},
         "uncosted": [layer.name for layer in spec.layers if layer.type == "uncosted"],
+        **({"device": conv.device.name} if conv.device is not None else {}),
         "layers": layers,
     }
 
@@ -319,7 +359,8 @@ def report_csv_records(result: Result, conv: Conventions, depth=None, group=None
     rows = [{**r, "output": "" if r["output"] is None else shape_text(*r["output"])} for r in doc["layers"]]
     t = doc["totals"]
     rows.append({"name": "Total", "type": "", "output": "", "layers": len(result.layers),
-                 **{q: t[q] for q in ("params", "bn_params", "macs", "flops", "ops", "mem_access", "activations")}})
+                 **{q: t[q] for q in ("params", "bn_params", "macs", "flops", "ops", "mem_access", "activations", "latency_ms")
+                    if q in t}})
     return rows
 
 
@@ -332,7 +373,7 @@ def compare_table(results: list[Result], conv: Conventions) -> Table:
             ("fp32 MB", "size_mb", "right"), ("MACs", "macs", "right"), ("FLOPs", "flops", "right"),
             ("Mem access", "mem_access", "right"), ("Peak act.", "peak_activation", "right"),
             ("Top-1 %", "top1", "right"),
-        ],
+        ] + ([("Latency ms", "latency_ms", "right")] if conv.device is not None else []),
         header=conv.lines()[:1] + conv.lines()[3:] + [f"{r.spec.label}: {note}" for r in results
                                                        for note in [uncosted_note(r.spec)] if note],
     )
@@ -345,6 +386,7 @@ def compare_table(results: list[Result], conv: Conventions) -> Table:
             "size_mb": f"{t['size_mb']:.2f}",
             **{k: human(t[k]) for k in ("params", "macs", "flops", "mem_access", "peak_activation")},
             "top1": "" if obj["top1"] is None else f"{obj['top1']:.1f}",
+            **({"latency_ms": f"{t['latency_ms']:.3f}"} if "latency_ms" in t else {}),
         })
         if first is None:
             first = t
@@ -352,7 +394,7 @@ def compare_table(results: list[Result], conv: Conventions) -> Table:
         table.rows.append({
             "spec": "  vs first",
             **{k: f"{t[k] / first[k]:.2f}x" if first[k] else "" for k in
-               ("params", "size_mb", "macs", "flops", "mem_access", "peak_activation")},
+               ("params", "size_mb", "macs", "flops", "mem_access", "peak_activation", "latency_ms") if k in t},
         })
     return table
 
@@ -360,6 +402,7 @@ def compare_table(results: list[Result], conv: Conventions) -> Table:
 def compare_json(results: list[Result], conv: Conventions) -> list[dict]:
     out = []
     for res in results:
+        res = timed(res, conv)
         cfg = config_dict(res, conv)
         out.append({
             "spec": res.spec.name,
@@ -381,7 +424,7 @@ def sweep_table(result: Result, conv: Conventions) -> Table:
             ("alpha", "alpha", "right"), ("Input", "input", "right"), ("Params", "params", "right"),
             ("MACs", "macs", "right"), ("FLOPs", "flops", "right"), ("Mem access", "mem", "right"),
             ("Top-1 %", "top1", "right"),
-        ],
+        ] + ([("Latency ms", "latency", "right")] if conv.device is not None else []),
         header=conv.lines()[:1] + conv.lines()[3:],
     )
     for rec in sweep_records(result, conv):
@@ -389,13 +432,17 @@ def sweep_table(result: Result, conv: Conventions) -> Table:
             "alpha": f"{rec['alpha']:g}", "input": f"{rec['resolution']}", "params": human(rec["params"]),
             "macs": human(rec["macs"]), "flops": human(rec["flops"]), "mem": human(rec["mem_access"]),
             "top1": "" if rec["top1"] is None else f"{rec['top1']:.1f}",
+            "latency": f"{rec['latency_ms']:.3f}" if "latency_ms" in rec else "",
         })
     return table
 
 
 def sweep_records(result: Result, conv: Conventions) -> list[dict]:
-    """One record per configuration (plain Python numbers; top-1 where the spec publishes one)."""
-    return [dict(zip(SWEEP_FIELDS, row)) for row in zip(*_sweep_columns(result, conv))]
+    """One record per configuration (plain Python numbers; top-1 where the spec publishes one; with a
+    device, the predicted latency)."""
+    cols = _sweep_columns(result, conv)
+    fields = SWEEP_FIELDS + (("latency_ms",) if len(cols) > len(SWEEP_FIELDS) else ())
+    return [dict(zip(fields, row)) for row in zip(*cols)]
 
 
 SWEEP_FIELDS = ("alpha", "resolution", "params", "weights", "macs", "flops", "mem_access", "top1")
@@ -414,15 +461,24 @@ def _sweep_columns(result: Result, conv: Conventions):
         flops = [_num(x) for x in (m * fpm).tolist()]
     top1 = published_accuracy(result.spec)
     top = [top1.get((round(ai, 9), ri)) for ai, ri in zip(a, r)] if top1 else [None] * len(a)
+    if conv.device is not None:
+        ns = timed(result, conv).totals["latency_ns"]
+        lat = [round(x / 1e6, 6) for x in np.broadcast_to(ns, result.shape).reshape(-1).tolist()]
+        return a, r, p.tolist(), w.tolist(), m.tolist(), flops, mem.tolist(), top, lat
     return a, r, p.tolist(), w.tolist(), m.tolist(), flops, mem.tolist(), top
 
 
 def sweep_csv(blocks, conv: Conventions):
     """The sweep as CSV text chunks, one per block of results (streamed: bounded memory), after the
     conventions as '#' comment lines."""
-    yield "".join(f"# {line}\n" for line in conv.lines()) + ",".join(SWEEP_FIELDS) + "\n"
+    yield "".join(f"# {line}\n" for line in conv.lines()) + ",".join(
+        SWEEP_FIELDS + (("latency_ms",) if conv.device is not None else ())) + "\n"
     for result in blocks:
         cols = _sweep_columns(result, conv)
+        if conv.device is not None:
+            yield "".join(f"{a!r},{r},{p},{w},{m},{f!r},{mem},{'' if t is None else repr(t)},{lat!r}\n"
+                          for a, r, p, w, m, f, mem, t, lat in zip(*cols))
+            continue
         yield "".join(f"{a!r},{r},{p},{w},{m},{f!r},{mem},{'' if t is None else repr(t)}\n"
                       for a, r, p, w, m, f, mem, t in zip(*cols))
 
@@ -436,10 +492,12 @@ def sweep_json(blocks, conv: Conventions, spec):
     first = True
     for result in blocks:
         cols = _sweep_columns(result, conv)
+        lats = cols[8] if len(cols) > 8 else [None] * len(cols[0])
         body = ",\n  ".join(
             f'{{"alpha": {a!r}, "resolution": {r}, "params": {p}, "weights": {w}, "macs": {m}, '
-            f'"flops": {f!r}, "mem_access": {mem}, "top1": {"null" if t is None else repr(t)}}}'
-            for a, r, p, w, m, f, mem, t in zip(*cols))
+            f'"flops": {f!r}, "mem_access": {mem}, "top1": {"null" if t is None else repr(t)}'
+            + ("}" if lat is None else f', "latency_ms": {lat!r}}}')
+            for a, r, p, w, m, f, mem, t, lat in zip(*cols[:8], lats))
         if body:
             yield ("\n  " if first else ",\n  ") + body
             first = False
@@ -706,3 +764,65 @@ def to_json(obj) -> str:
     import json
 
     return json.dumps(obj, indent=2) + "\n"
+
+
+# -- measured latency and device profiles ----------------------------------------------------------
+
+
+def bench_record(result: Result, timing, conv: Conventions, runtime: str) -> dict:
+    """One measured configuration: the timing's median and spread, and the prediction with --device."""
+    cfg = config_dict(result, conv)
+    rec = {
+        "spec": result.spec.label, "alpha": cfg["alpha"], "resolution": cfg["resolution"][0], "batch": timing.batch,
+        "runtime": f"ONNX Runtime {runtime}, CPU, {timing.threads} thread{'s' if timing.threads > 1 else ''}",
+        "runs": len(timing.runs), "warmup": timing.warmup,
+        "median_ms": round(timing.median * 1e3, 4), "p10_ms": round(timing.quantile(0.1) * 1e3, 4),
+        "p90_ms": round(timing.quantile(0.9) * 1e3, 4), "min_ms": round(min(timing.runs) * 1e3, 4),
+        "macs": _scalar(result.total("macs")),
+    }
+    if conv.device is not None:
+        from .latency import predict
+
+        predicted = predict(result, conv.device).total
+        rec.update({"device": conv.device.name, "predicted_ms": round(predicted * 1e3, 4),
+                    "predicted_over_measured": round(predicted / timing.median, 3)})
+    return rec
+
+
+def bench_table(rec: dict, conv: Conventions) -> Table:
+    table = Table(
+        title=f"Measured latency: {rec['spec']}, alpha {rec['alpha']:g}, {rec['resolution']} px, batch {rec['batch']}",
+        columns=[("", "what", "left"), ("ms", "ms", "right"), ("", "note", "left")],
+        header=[f"{rec['runtime']}; {rec['runs']} timed runs after {rec['warmup']} untimed; MACs {human(rec['macs'])}"]
+        + (conv.lines()[4:] if conv.device is not None else []),
+    )
+    table.rows.append({"what": "measured, median", "ms": f"{rec['median_ms']:.3f}", "note": ""})
+    table.rows.append({"what": "measured, 10% to 90%", "ms": f"{rec['p10_ms']:.3f} to {rec['p90_ms']:.3f}",
+                       "note": f"fastest {rec['min_ms']:.3f}"})
+    if "predicted_ms" in rec:
+        table.rows.append({"what": f"predicted on {rec['device']}", "ms": f"{rec['predicted_ms']:.3f}",
+                           "note": f"{rec['predicted_over_measured']:.2f}x the measured median"})
+    return table
+
+
+def device_record(profile) -> dict:
+    return {"name": profile.name, "title": profile.title,
+            "peak_gmacs": round(max(profile.macs_per_s.values()) / 1e9, 3),
+            **{f"{k}_gmacs": round(v / 1e9, 3) for k, v in profile.macs_per_s.items()},
+            "bandwidth_gbs": round(profile.bandwidth / 1e9, 3), "overhead_us": round(profile.overhead * 1e6, 3),
+            "fuse": ",".join(profile.fuse), "sources": "; ".join(f"{k}: {v}" for k, v in profile.sources.items())}
+
+
+def devices_table(entries: list[dict]) -> Table:
+    table = Table(
+        title="Device profiles (--device NAME, or a profile file)",
+        columns=[("Name", "name", "left"), ("conv", "conv", "right"), ("1x1", "conv1x1", "right"),
+                 ("group", "group", "right"), ("dw", "dwconv", "right"), ("linear", "linear", "right"),
+                 ("GB/s", "bw", "right"), ("us/layer", "overhead", "right"), ("Device", "title", "left")],
+        header=["compute in G MACs per second by layer kind; memory bandwidth; per-layer overhead"],
+    )
+    for e in entries:
+        table.rows.append({"name": e["name"], "title": e["title"], "bw": f"{e['bandwidth_gbs']:g}",
+                           "overhead": f"{e['overhead_us']:g}",
+                           **{k: f"{e[f'{k}_gmacs']:g}" for k in ("conv", "conv1x1", "group", "dwconv", "linear")}})
+    return table

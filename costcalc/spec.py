@@ -117,6 +117,28 @@ def is_onnx(path: str) -> bool:
     return path.lower().endswith(".onnx")
 
 
+def read_text(path: str, shown: str, max_bytes: int, what: str = "YAML spec") -> str:
+    """A text file of at most `max_bytes` bytes: a regular file, UTF-8, no NUL; one-line errors."""
+    try:
+        # O_NONBLOCK: a FIFO or a device is opened without waiting, then refused
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                raise SpecError(shown, "", "not a regular file (a FIFO, device or socket cannot be a spec)")
+            data = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise SpecError(shown, "", f"cannot read: {exc.strerror or exc}") from None
+    if len(data) > max_bytes:
+        raise SpecError(shown, "", f"file larger than {max_bytes} bytes")
+    if b"\x00" in data:
+        raise SpecError(shown, "", f"binary file, not a {what}")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise SpecError(shown, "", f"not UTF-8 text (byte {exc.start})", line) from None
+
+
 def read_document(ref: str, limits: Limits = DEFAULT_LIMITS) -> tuple[LineDict, str]:
     path, shown = resolve(ref)
     if os.path.isdir(path):
@@ -125,24 +147,7 @@ def read_document(ref: str, limits: Limits = DEFAULT_LIMITS) -> tuple[LineDict, 
         from .onnx_import import read_onnx
 
         return read_onnx(path, shown, limits.max_layers, limits.allow_unknown), shown
-    try:
-        # O_NONBLOCK: a FIFO or a device is opened without waiting, then refused
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        with os.fdopen(fd, "rb") as fh:
-            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-                raise SpecError(shown, "", "not a regular file (a FIFO, device or socket cannot be a spec)")
-            data = fh.read(limits.max_bytes + 1)
-    except OSError as exc:
-        raise SpecError(shown, "", f"cannot read: {exc.strerror or exc}") from None
-    if len(data) > limits.max_bytes:
-        raise SpecError(shown, "", f"file larger than {limits.max_bytes} bytes")
-    if b"\x00" in data:
-        raise SpecError(shown, "", "binary file, not a YAML spec")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise SpecError(shown, "", f"not UTF-8 text (byte {exc.start})", line) from None
+    text = read_text(path, shown, limits.max_bytes)
     doc = parse_yaml(text, shown, max_items=limits.max_layers)
     if doc is None:
         raise SpecError(shown, "", "empty spec file")

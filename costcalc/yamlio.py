@@ -92,6 +92,7 @@ def _scalar(event, line: int, cache: dict):
 
 
 _MISS = object()
+_EXPONENT = re.compile(r"^[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+$")
 
 
 def _construct(value: str, tag, event, line: int):
@@ -103,7 +104,10 @@ def _construct(value: str, tag, event, line: int):
             raise _Refused("YAML merge keys (<<) are not supported in specs", line)
         raise _Refused(f"YAML tag {_short(tag)} is not supported in specs (plain numbers, strings, lists and mappings only)", line)
     if kind == "str":
-        return value
+        if event.implicit[0] and _EXPONENT.match(value):
+            kind = "float"  # 4.7e9, 1e-6: numbers, as YAML 1.2 reads them (YAML 1.1 wants 4.7e+9)
+        else:
+            return value
     if kind == "null":
         return None
     node = yaml.ScalarNode(tag, value)

@@ -5,7 +5,7 @@ Makes its models with `costcalc export` (the onnx extra) in a temporary folder: 
 medians: the YAML `report mobilenet_v2`, the same network as ONNX, the 100 MB model, and the floor
 (`python -c "import numpy, yaml, click"`). Reading ONNX imports no onnx package.
 
-    python benchmarks/onnx.py [--runs 20]
+    python benchmarks/onnx_read.py [--runs 20]
 """
 
 from __future__ import annotations
