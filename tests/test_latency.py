@@ -103,7 +103,7 @@ def test_layer_kinds():
 def test_bundled_profiles_have_sources():
     from costcalc.latency import device_names, load_profile
 
-    assert {"gtx1080ti", "snapdragon810"} <= set(device_names())
+    assert {"gtx1080ti", "snapdragon810", "i7-8700k"} <= set(device_names())
     for name in device_names():
         p = load_profile(name)
         assert p.sources and all(p.sources.values())
@@ -202,3 +202,21 @@ def test_the_guideline_experiments_are_measured(run):
     g1 = [x["macs"] for x in recs if x["guideline"] == "G1" and x["scale"] == "x1"]
     assert max(g1) / min(g1) < 1.06
     assert len(doc["verdicts"]) == 4 and all("with the paper on the fastest setting" in v for v in doc["verdicts"])
+
+
+def _bundled():
+    from costcalc.spec import bundled_names
+
+    return bundled_names()
+
+
+@pytest.mark.parametrize("ref", _bundled())
+def test_every_bundled_spec_is_predicted_and_measured(run, ref):
+    from costcalc.latency import device_names
+
+    for device in device_names():
+        doc = json.loads(run("report", ref, "--device", device, "-f", "json").out)
+        assert doc["totals"]["latency_ms"] > 0
+    r = run("bench", ref, "--runs", "1", "--warmup", "0", "-f", "json")
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["median_ms"] > 0
