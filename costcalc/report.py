@@ -552,6 +552,9 @@ def verify_table(checks: list[Check]) -> Table:
     failed = sum(1 for c in checks if c.status == "FAIL")
     dev = [c for c in checks if c.status == "deviates"]
     table.notes.append(f"{len(checks) - failed - len(dev)} passed, {failed} failed, {len(dev)} known deviations")
+    if not checks:
+        table.notes.append("no published figures to check: a spec lists them under `references` (an ONNX model has "
+                           "none; `costcalc convert` writes it as YAML, where references can be added)")
     for c in dev:
         r = c.reference
         table.notes.append(f"deviation [{sources[r.source]}] {c.spec} {r.quantity} {in_unit(r.value, r.unit)}: {r.note}")

@@ -523,3 +523,8 @@ def test_from_errors(run, write_spec):
     r = run("report", write_spec("input: {channels: 3, size: 8}\nlayers:\n  - {name: a, type: relu}\n"
                                  "  - {type: add, from: [a, input], branches: [[], []]}\n"))
     assert r.code == 2 and "not both" in r.err
+
+
+def test_verify_of_a_model_without_references_says_so(run):
+    r = run("verify", str(ROOT / "docs" / "examples" / "resnet18.onnx"))
+    assert r.code == 0 and "no published figures to check" in r.out
