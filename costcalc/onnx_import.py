@@ -42,6 +42,46 @@ SUPPORTED = {
     "Pad": "the padding of the conv or pooling it feeds", "Squeeze": "(the same tensor)",
     "Unsqueeze": "(the same tensor)",
 }
+#: how many inputs each operator takes (least, most): checked before anything reads them
+ARITY = {
+    "Conv": (2, 3), "Gemm": (2, 3), "MatMul": (2, 2), "BatchNormalization": (5, 5), "Relu": (1, 1), "Clip": (1, 3),
+    "Sigmoid": (1, 1), "HardSigmoid": (1, 1), "HardSwish": (1, 1), "Tanh": (1, 1), "Softmax": (1, 1), "Mul": (2, 2),
+    "Add": (2, 2), "Sub": (2, 2), "Div": (2, 2), "Sum": (1, 1 << 16), "Concat": (1, 1 << 16), "Split": (1, 2),
+    "Slice": (3, 5), "Reshape": (2, 2), "Transpose": (1, 1), "MaxPool": (1, 1), "AveragePool": (1, 1),
+    "GlobalAveragePool": (1, 1), "GlobalMaxPool": (1, 1), "ReduceMean": (1, 2), "ReduceMax": (1, 2), "Flatten": (1, 1),
+    "Dropout": (1, 3), "Identity": (1, 1), "LRN": (1, 1), "Pad": (1, 4), "Squeeze": (1, 2), "Unsqueeze": (1, 2),
+    "Cast": (1, 1), "CastLike": (2, 2), "Shape": (1, 1), "Size": (1, 1), "Gather": (2, 2), "Constant": (0, 0),
+    "Floor": (1, 1), "Ceil": (1, 1), "Neg": (1, 1), "Sqrt": (1, 1), "Range": (3, 3), "Expand": (2, 2),
+    "ConstantOfShape": (1, 1), "Equal": (2, 2), "Where": (3, 3), "ReduceProd": (1, 2), "Min": (2, 2), "Max": (2, 2),
+}
+#: the attribute kinds costcalc reads: a list of integers (of a length), an integer, a number, a string
+_ATTR_KINDS = {
+    "kernel_shape": ("ints", 1), "strides": ("ints", 1), "dilations": ("ints", 1), "pads": ("ints", 0),
+    "perm": ("ints", 0), "split": ("ints", 0), "axes": ("ints", None), "group": ("int", 1), "num_outputs": ("int", 1),
+    "axis": ("int", None), "keepdims": ("int", 0), "transA": ("int", 0), "transB": ("int", 0), "ceil_mode": ("int", 0),
+    "size": ("int", 1), "to": ("int", 0), "start": ("int", None), "end": ("int", None), "allowzero": ("int", 0),
+    "auto_pad": ("str", None), "mode": ("str", None), "ratio": ("num", None), "min": ("num", None), "max": ("num", None),
+    "alpha": ("num", None), "beta": ("num", None), "value_ints": ("ints", None), "value_int": ("int", None),
+    "value_floats": ("nums", None), "value_float": ("num", None),
+}
+
+
+def _attr_problem(name: str, value) -> str | None:
+    kind, lo = _ATTR_KINDS[name]
+    if kind in ("ints", "nums"):
+        ok = isinstance(value, list) and all(isinstance(v, (int, float)) for v in value) and len(value) <= 64
+        if ok and kind == "ints":
+            ok = all(isinstance(v, int) and abs(v) < 2**62 and (lo is None or v >= lo) for v in value)
+        return None if ok else f"expected a list of {'integers' if kind == 'ints' else 'numbers'}" + \
+            (f" of at least {lo}" if lo else "")
+    if kind == "int":
+        return None if isinstance(value, int) and abs(value) < 2**62 and (lo is None or value >= lo) else \
+            "expected an integer" + (f" of at least {lo}" if lo is not None else "")
+    if kind == "num":
+        return None if isinstance(value, (int, float)) and math.isfinite(value) else "expected a finite number"
+    return None if isinstance(value, str) else "expected a string"
+
+
 #: operators evaluated on constants (shape arithmetic), never costed
 FOLDED = ("Constant", "Shape", "Size", "Gather", "Unsqueeze", "Squeeze", "Concat", "Slice", "Cast", "CastLike",
           "Reshape", "Identity", "Mul", "Div", "Add", "Sub", "Floor", "Ceil", "Neg", "Range", "Expand",
@@ -268,14 +308,38 @@ class Importer:
             self.vals[y] = value
 
     # -- one node ----------------------------------------------------------------
+    def check_node(self, n):
+        """The one check of a node's shape before any rule reads it: its number of inputs and outputs
+        and the kind of every attribute costcalc reads."""
+        if n.op in ARITY:
+            lo, hi = ARITY[n.op]
+            given = len(n.inputs)
+            if not lo <= given <= hi or (lo and not n.inputs[0]):
+                want = f"{lo}" if lo == hi else f"{lo} to {hi}" if hi < 1 << 16 else f"at least {lo}"
+                self.fail(n, f"{given} inputs, expected {want}")
+        if not n.outputs or not n.outputs[0]:
+            self.fail(n, "no output")
+        for name, value in n.attrs.items():
+            if name in _ATTR_KINDS:
+                problem = _attr_problem(name, value)
+                if problem:
+                    self.fail(n, f"attribute {name}: {problem}, got {str(value)[:40]}")
+
     def node(self, n):
-        if not self.allow_unknown:
-            return self._node(n)
+        self.check_node(n)
         try:
-            return self._node(n)
-        except SpecError as exc:
-            if not exc.detail.startswith("no cost rule") or not self.uncosted(n):
-                raise
+            if not self.allow_unknown:
+                return self._node(n)
+            try:
+                return self._node(n)
+            except SpecError as exc:
+                if not exc.detail.startswith("no cost rule") or not self.uncosted(n):
+                    raise
+        except SpecError:
+            raise
+        except (ArithmeticError, ValueError, IndexError, KeyError, TypeError, AttributeError) as exc:
+            # a combination the checks above let through: still one line, naming the node
+            self.fail(n, f"cannot be read ({type(exc).__name__}: {str(exc)[:80]})")
 
     def uncosted(self, n) -> bool:
         """--allow-unknown: keep an operator without a cost rule as an uncosted layer, with the output
@@ -338,94 +402,8 @@ class Importer:
         a = n.attrs
         op = n.op
         try:
-            if op == "Constant":
-                if "value" in a:
-                    t = a["value"]
-                    out = t.values() if isinstance(t, Tensor) else None
-                elif "value_ints" in a:
-                    out = np.array(a["value_ints"], dtype=np.int64)
-                elif "value_int" in a:
-                    out = np.array(a["value_int"], dtype=np.int64)
-                elif "value_floats" in a:
-                    out = np.array(a["value_floats"], dtype=np.float64)
-                elif "value_float" in a:
-                    out = np.array(a["value_float"], dtype=np.float64)
-                else:
-                    self.fail(n, "a Constant of a kind costcalc does not read")
-            elif op in ("Shape", "Size"):
-                src = self.vals.get(n.inputs[0])
-                if isinstance(src, Data):
-                    dims = [1 if not isinstance(self.batch, int) else self.batch]
-                    dims += [src.shape.c, src.shape.h, src.shape.w] if src.rank == 4 else [src.shape.c * src.shape.h * src.shape.w]
-                elif isinstance(src, Tensor):
-                    dims = list(src.dims)
-                else:
-                    dims = list(np.shape(src))
-                out = np.array(dims, dtype=np.int64)
-                if op == "Shape":
-                    start, end = a.get("start", 0), a.get("end", len(dims))
-                    out = out[start:end]
-                else:
-                    out = np.array(int(np.prod(out)), dtype=np.int64)
-            elif op == "Gather":
-                out = np.take(val(0), val(1).astype(np.int64), axis=a.get("axis", 0))
-            elif op == "Unsqueeze":
-                axes = a.get("axes") if "axes" in a else val(1).tolist()
-                out = val(0)
-                for ax in sorted(int(x) % (np.ndim(out) + len(axes)) for x in axes):
-                    out = np.expand_dims(out, ax)
-            elif op == "Squeeze":
-                axes = a.get("axes") if "axes" in a else (val(1).tolist() if val(1) is not None else None)
-                out = np.squeeze(val(0), axis=None if axes is None else tuple(int(x) for x in axes))
-            elif op == "Concat":
-                out = np.concatenate([np.atleast_1d(val(i)) for i in range(len(n.inputs))], axis=a.get("axis", 0))
-            elif op == "Slice":
-                x = val(0)
-                starts, ends = val(1).tolist(), val(2).tolist()
-                axes = val(3).tolist() if val(3) is not None else list(range(len(starts)))
-                steps = val(4).tolist() if val(4) is not None else [1] * len(starts)
-                idx = [slice(None)] * np.ndim(x)
-                for s, e, ax, st in zip(starts, ends, axes, steps):
-                    idx[ax] = slice(int(s), int(max(min(e, _INT_MAX), -_INT_MAX)), int(st))
-                out = x[tuple(idx)]
-            elif op in ("Cast", "CastLike", "Identity"):
-                out = val(0)
-            elif op == "Reshape":
-                shape = [int(d) for d in val(1).tolist()]
-                x = val(0)
-                shape = [x.shape[i] if d == 0 else d for i, d in enumerate(shape)]
-                out = np.reshape(x, shape)
-            elif op in ("Mul", "Div", "Add", "Sub", "Min", "Max", "Equal"):
-                x, y = val(0), val(1)
-                if op == "Div":
-                    out = x // y if np.issubdtype(np.asarray(x).dtype, np.integer) else x / y
-                else:
-                    out = {"Mul": np.multiply, "Add": np.add, "Sub": np.subtract, "Min": np.minimum,
-                           "Max": np.maximum, "Equal": np.equal}[op](x, y)
-            elif op in ("Floor", "Ceil", "Neg", "Sqrt"):
-                out = {"Floor": np.floor, "Ceil": np.ceil, "Neg": np.negative, "Sqrt": np.sqrt}[op](val(0))
-            elif op == "Range":
-                start, limit, delta = (float(np.asarray(val(i)).reshape(-1)[0]) for i in range(3))
-                _bounded(n, self, math.ceil((limit - start) / delta) if delta else _FOLD_MAX + 1)
-                out = np.arange(val(0), val(1), val(2))
-            elif op == "Expand":
-                shape = np.broadcast_shapes(np.shape(val(0)), tuple(int(d) for d in val(1)))
-                _bounded(n, self, math.prod(shape))
-                out = np.broadcast_to(val(0), shape)
-            elif op == "ConstantOfShape":
-                t = a.get("value")
-                fill = t.values().reshape(-1)[0] if isinstance(t, Tensor) else 0.0
-                shape = tuple(int(d) for d in val(0))
-                _bounded(n, self, math.prod(shape) if all(d >= 0 for d in shape) else _FOLD_MAX + 1)
-                out = np.full(shape, fill)
-            elif op == "Where":
-                out = np.where(val(0), val(1), val(2))
-            elif op == "ReduceProd":
-                out = np.prod(val(0), keepdims=bool(a.get("keepdims", 1)))
-            elif op == "Transpose":
-                out = np.transpose(val(0), a.get("perm"))
-            else:
-                self.fail(n, "no cost rule")
+            with np.errstate(all="raise"):
+                out = self._fold(n, op, a, val, np)
         except SpecError:
             raise
         except Exception as exc:  # noqa: BLE001 - any numpy failure on a hostile constant is one line
@@ -433,6 +411,98 @@ class Importer:
         if out is None or np.size(out) > _FOLD_MAX:
             self.fail(n, "a constant too large to evaluate")
         self.alias(n, np.asarray(out))
+
+    def _fold(self, n, op, a, val, np):
+        """The value of one shape-arithmetic node on its constant inputs (numpy errors raise)."""
+        if op == "Constant":
+            if "value" in a:
+                t = a["value"]
+                out = t.values() if isinstance(t, Tensor) else None
+            elif "value_ints" in a:
+                out = np.array(a["value_ints"], dtype=np.int64)
+            elif "value_int" in a:
+                out = np.array(a["value_int"], dtype=np.int64)
+            elif "value_floats" in a:
+                out = np.array(a["value_floats"], dtype=np.float64)
+            elif "value_float" in a:
+                out = np.array(a["value_float"], dtype=np.float64)
+            else:
+                self.fail(n, "a Constant of a kind costcalc does not read")
+        elif op in ("Shape", "Size"):
+            src = self.vals.get(n.inputs[0])
+            if isinstance(src, Data):
+                dims = [1 if not isinstance(self.batch, int) else self.batch]
+                dims += [src.shape.c, src.shape.h, src.shape.w] if src.rank == 4 else [src.shape.c * src.shape.h * src.shape.w]
+            elif isinstance(src, Tensor):
+                dims = list(src.dims)
+            else:
+                dims = list(np.shape(src))
+            out = np.array(dims, dtype=np.int64)
+            if op == "Shape":
+                start, end = a.get("start", 0), a.get("end", len(dims))
+                out = out[start:end]
+            else:
+                out = np.array(int(np.prod(out)), dtype=np.int64)
+        elif op == "Gather":
+            out = np.take(val(0), val(1).astype(np.int64), axis=a.get("axis", 0))
+        elif op == "Unsqueeze":
+            axes = a.get("axes") if "axes" in a else val(1).tolist()
+            out = val(0)
+            for ax in sorted(int(x) % (np.ndim(out) + len(axes)) for x in axes):
+                out = np.expand_dims(out, ax)
+        elif op == "Squeeze":
+            axes = a.get("axes") if "axes" in a else (val(1).tolist() if val(1) is not None else None)
+            out = np.squeeze(val(0), axis=None if axes is None else tuple(int(x) for x in axes))
+        elif op == "Concat":
+            out = np.concatenate([np.atleast_1d(val(i)) for i in range(len(n.inputs))], axis=a.get("axis", 0))
+        elif op == "Slice":
+            x = val(0)
+            starts, ends = val(1).tolist(), val(2).tolist()
+            axes = val(3).tolist() if val(3) is not None else list(range(len(starts)))
+            steps = val(4).tolist() if val(4) is not None else [1] * len(starts)
+            idx = [slice(None)] * np.ndim(x)
+            for s, e, ax, st in zip(starts, ends, axes, steps):
+                idx[ax] = slice(int(s), int(max(min(e, _INT_MAX), -_INT_MAX)), int(st))
+            out = x[tuple(idx)]
+        elif op in ("Cast", "CastLike", "Identity"):
+            out = val(0)
+        elif op == "Reshape":
+            shape = [int(d) for d in val(1).tolist()]
+            x = val(0)
+            shape = [x.shape[i] if d == 0 else d for i, d in enumerate(shape)]
+            out = np.reshape(x, shape)
+        elif op in ("Mul", "Div", "Add", "Sub", "Min", "Max", "Equal"):
+            x, y = val(0), val(1)
+            if op == "Div":
+                out = x // y if np.issubdtype(np.asarray(x).dtype, np.integer) else x / y
+            else:
+                out = {"Mul": np.multiply, "Add": np.add, "Sub": np.subtract, "Min": np.minimum,
+                       "Max": np.maximum, "Equal": np.equal}[op](x, y)
+        elif op in ("Floor", "Ceil", "Neg", "Sqrt"):
+            out = {"Floor": np.floor, "Ceil": np.ceil, "Neg": np.negative, "Sqrt": np.sqrt}[op](val(0))
+        elif op == "Range":
+            start, limit, delta = (float(np.asarray(val(i)).reshape(-1)[0]) for i in range(3))
+            _bounded(n, self, math.ceil((limit - start) / delta) if delta else _FOLD_MAX + 1)
+            out = np.arange(val(0), val(1), val(2))
+        elif op == "Expand":
+            shape = np.broadcast_shapes(np.shape(val(0)), tuple(int(d) for d in val(1)))
+            _bounded(n, self, math.prod(shape))
+            out = np.broadcast_to(val(0), shape)
+        elif op == "ConstantOfShape":
+            t = a.get("value")
+            fill = t.values().reshape(-1)[0] if isinstance(t, Tensor) else 0.0
+            shape = tuple(int(d) for d in val(0))
+            _bounded(n, self, math.prod(shape) if all(d >= 0 for d in shape) else _FOLD_MAX + 1)
+            out = np.full(shape, fill)
+        elif op == "Where":
+            out = np.where(val(0), val(1), val(2))
+        elif op == "ReduceProd":
+            out = np.prod(val(0), keepdims=bool(a.get("keepdims", 1)))
+        elif op == "Transpose":
+            out = np.transpose(val(0), a.get("perm"))
+        else:
+            self.fail(n, "no cost rule")
+        return out
 
     # -- padding -------------------------------------------------------------------
     def padding(self, n, x: Data, k: tuple, s: tuple, d: tuple, pool: bool = False):

@@ -528,3 +528,92 @@ def test_from_errors(run, write_spec):
 def test_verify_of_a_model_without_references_says_so(run):
     r = run("verify", str(ROOT / "docs" / "examples" / "resnet18.onnx"))
     assert r.code == 0 and "no published figures to check" in r.out
+
+
+def _random_graph(rng):
+    """A small graph of random operators, inputs and attributes (most of them nonsense)."""
+    ops = ["Conv", "Relu", "Add", "Mul", "Concat", "Split", "Slice", "Reshape", "Transpose", "MaxPool", "AveragePool",
+           "GlobalAveragePool", "Flatten", "Gemm", "MatMul", "BatchNormalization", "Clip", "Sigmoid", "Pad", "ReduceMean",
+           "Identity", "Dropout", "Squeeze", "Unsqueeze", "Cast", "Sub", "Div", "Softmax", "LRN", "Shape", "Gather",
+           "Constant", "HardSigmoid", "Sum", "Range", "Expand", "ConstantOfShape", "Foo"]
+    names = ["kernel_shape", "pads", "strides", "group", "axis", "perm", "split", "num_outputs", "axes", "keepdims",
+             "transB", "ceil_mode", "size", "auto_pad", "to", "dilations"]
+
+    def ints(n, lo=-3, hi=9):
+        return [rng.randint(lo, hi) for _ in range(n)]
+
+    tensors, nodes, inits = ["x"], [], []
+    for k in range(rng.randint(1, 6)):
+        op = rng.choice(ops)
+        ins = [rng.choice(tensors) for _ in range(rng.randint(0, 3))]
+        attrs = {}
+        for a in rng.sample(names, rng.randint(0, 3)):
+            if a in ("kernel_shape", "strides", "dilations"):
+                attrs[a] = ints(rng.choice([1, 2, 3]), 0, 4)
+            elif a in ("pads", "perm", "split", "axes"):
+                attrs[a] = ints(rng.choice([1, 2, 4, 5, 8]), -1, 5)
+            elif a == "auto_pad":
+                attrs[a] = rng.choice(["SAME_UPPER", "VALID", "NOTSET", "XX"])
+            else:
+                attrs[a] = rng.randint(-3, 8)
+        for _ in range(rng.randint(0, 2)):
+            shape = ints(rng.randint(0, 4), 0, 5)
+            value = np.zeros(shape, np.float32) if rng.random() < .7 else np.array(ints(max(1, len(shape))), np.int64)
+            inits.append(numpy_helper.from_array(value, f"w{len(inits)}"))
+            ins.append(f"w{len(inits) - 1}")
+        outs = [f"t{k}_{j}" for j in range(rng.choice([1, 1, 1, 2]))]
+        nodes.append(helper.make_node(op, ins, outs, name=f"n{k}", **attrs))
+        tensors += outs
+    dims = rng.choice([[1, 3, 8, 8], [1, 4, 6, 6], ["N", 3, 8, 8], [1, 8, 8, 3], [1, 3, 1, 1]])
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, dims)],
+                              [helper.make_tensor_value_info(tensors[-1], TensorProto.FLOAT, None)], initializer=inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", rng.choice([11, 13, 17, 18]))])
+    model.ir_version = 8
+    return model.SerializeToString()
+
+
+def _perturbed_net(rng):
+    """A valid small network with one or two attributes or inputs changed at random."""
+    specs = {
+        "conv": ("Conv", ["x", "w"], {"kernel_shape": [3, 3], "pads": [1, 1, 1, 1], "strides": [1, 1], "group": 1}),
+        "relu": ("Relu", ["conv"], {}),
+        "pool": ("MaxPool", ["relu"], {"kernel_shape": [2, 2], "strides": [2, 2]}),
+        "cat": ("Concat", ["pool", "pool"], {"axis": 1}),
+        "gap": ("GlobalAveragePool", ["cat"], {}),
+        "flat": ("Flatten", ["gap"], {"axis": 1}),
+        "fc": ("Gemm", ["flat", "fw"], {"transB": 1}),
+    }
+    order = list(specs)
+    for _ in range(rng.randint(1, 2)):
+        name = rng.choice(order)
+        op, ins, attrs = specs[name]
+        attrs, ins = dict(attrs), list(ins)
+        if attrs and rng.random() < 0.7:
+            key = rng.choice(list(attrs))
+            attrs[key] = rng.randint(-2, 5) if isinstance(attrs[key], int) else [rng.randint(-1, 4) for _ in attrs[key]]
+        else:
+            ins[rng.randrange(len(ins))] = rng.choice(order + ["x", "w"])
+        specs[name] = (op, ins, attrs)
+    nodes = [helper.make_node(op, ins, [name], name=name, **attrs) for name, (op, ins, attrs) in specs.items()]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+                              [helper.make_tensor_value_info("fc", TensorProto.FLOAT, None)],
+                              initializer=[numpy_helper.from_array(_w(4, 3, 3, 3), "w"), numpy_helper.from_array(_w(5, 8), "fw")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    return model.SerializeToString()
+
+
+def test_random_graphs_never_end_in_a_traceback(run, tmp_path):
+    """Random operators with random inputs and attributes, and valid networks with random changes:
+    a report or one line naming the node."""
+    rng = random.Random(3)
+    path = tmp_path / "m.onnx"
+    outcomes = {0: 0, 2: 0}
+    for k in range(300):
+        path.write_bytes(_random_graph(rng) if k % 2 else _perturbed_net(rng))
+        for args in (("report", str(path), "-f", "json"), ("report", str(path), "--allow-unknown"), ("convert", str(path))):
+            r = run(*args)
+            assert r.code in (0, 2), (k, args, r.err)
+            assert r.code == 0 or (r.err.startswith("error: ") and r.err.count("\n") == 1), (k, r.err)
+            outcomes[r.code] += 1
+    assert outcomes[0] > 50  # the corpus reaches the cost rules, not only the checks
