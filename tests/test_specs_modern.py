@@ -138,3 +138,16 @@ def test_golden_block_rolled_reports_of_later_families(golden, name):
 
     res = costcalc.evaluate(costcalc.load_spec(name))
     golden(f"report_{name}_depth1.txt", render(report_table(res, Conventions(), depth=1)))
+
+
+def test_resnet_family_blocks_by_hand():
+    # ResNet-18, layer1: a basic block, two 3x3 convs 64 -> 64 at 56x56 (3,136): 2 x 3136 x 64 x 64 x 9
+    assert block_sum("resnet:18", "layer1/0") == 2 * 3136 * 64 * 64 * 9 == 231_211_008
+    # ResNeXt-50 32x4d, layer1's first 3x3: width 64 x 4 / 64 x 32 = 128 channels in 32 groups of 4
+    assert block_sum("resnet:resnext50_32x4d", "layer1/0/add/main/conv2") == 3136 * 128 * 4 * 9 == 14_450_688
+    # the paper's v1 moves layer2's stride to the first 1x1: its 3x3 then runs at 28x28, not 56x56
+    v15 = block_sum("resnet:50", "layer2/0/add/main/conv2")
+    v1 = block_sum("resnet:50", "layer2/0/add/main/conv2", settings={"stride_on": "1x1"})
+    assert v15 == v1 == 784 * 128 * 128 * 9  # both stride at or before the 3x3: its output is 28x28 either way
+    assert block_sum("resnet:50", "layer2/0/add/main/conv1") == 3136 * 256 * 128
+    assert block_sum("resnet:50", "layer2/0/add/main/conv1", settings={"stride_on": "1x1"}) == 784 * 256 * 128
