@@ -151,3 +151,11 @@ def test_resnet_family_blocks_by_hand():
     assert v15 == v1 == 784 * 128 * 128 * 9  # both stride at or before the 3x3: its output is 28x28 either way
     assert block_sum("resnet:50", "layer2/0/add/main/conv1") == 3136 * 256 * 128
     assert block_sum("resnet:50", "layer2/0/add/main/conv1", settings={"stride_on": "1x1"}) == 784 * 256 * 128
+
+
+def test_densenet_layer_by_hand():
+    # DenseNet-121, the first dense layer at 56x56 (3,136) reads the stem's 64 channels:
+    # 1x1 64 -> 128 and 3x3 128 -> 32: 3136 x (64 x 128 + 128 x 32 x 9)
+    assert block_sum("densenet:121", "denseblock1.1") == 3136 * (64 * 128 + 128 * 32 * 9) == 141_295_616
+    # its sixth reads 64 + 5 x 32 = 224 channels
+    assert block_sum("densenet:121", "denseblock1.6") == 3136 * (224 * 128 + 128 * 32 * 9)
