@@ -159,3 +159,11 @@ def test_densenet_layer_by_hand():
     assert block_sum("densenet:121", "denseblock1.1") == 3136 * (64 * 128 + 128 * 32 * 9) == 141_295_616
     # its sixth reads 64 + 5 x 32 = 224 channels
     assert block_sum("densenet:121", "denseblock1.6") == 3136 * (224 * 128 + 128 * 32 * 9)
+
+
+def test_inception_v3_factorised_kernels_by_hand():
+    # Mixed_6b (17x17 = 289, 768 channels in, c7 = 128): the 7x7 branch is 1x1 768 -> 128, 1x7 128 -> 128,
+    # 7x1 128 -> 192: 289 x (768 x 128 + 128 x 128 x 7 + 128 x 192 x 7)
+    assert block_sum("inception_v3", "Mixed_6b/concat/branch7x7_1") == 289 * 768 * 128
+    assert (block_sum("inception_v3", "Mixed_6b/concat/branch7x7_2") + block_sum("inception_v3", "Mixed_6b/concat/branch7x7_3")
+            == 289 * (128 * 128 * 7 + 128 * 192 * 7))
