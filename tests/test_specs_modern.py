@@ -167,3 +167,12 @@ def test_inception_v3_factorised_kernels_by_hand():
     assert block_sum("inception_v3", "Mixed_6b/concat/branch7x7_1") == 289 * 768 * 128
     assert (block_sum("inception_v3", "Mixed_6b/concat/branch7x7_2") + block_sum("inception_v3", "Mixed_6b/concat/branch7x7_3")
             == 289 * (128 * 128 * 7 + 128 * 192 * 7))
+
+
+def test_mnasnet_width_rounding_by_hand():
+    # torchvision's _round_to_multiple_of: 24 x 0.75 = 18 rounds to 16, which is below 90% of 18 (16.2): 24
+    res = costcalc.evaluate(costcalc.load_spec("mnasnet"), alpha=0.75)
+    widths = {lr.name: int(lr.c) for lr in res.layers}
+    assert widths["stack1/0/project"] == 24 and widths["stem"] == 24  # 32 x 0.75 = 24 exactly
+    assert widths["stack2/0/project"] == 32  # 40 x 0.75 = 30 -> 32
+    assert widths["head"] == 1280  # not scaled
