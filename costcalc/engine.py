@@ -130,7 +130,7 @@ def evaluate(spec: Spec, alpha=1.0, resolution=None, rho=None, *, grid: bool = T
         if np.any(alphas != 1):
             bad = float(alphas[alphas != 1][0])
             raise SpecError(spec.source, "", f"the widths of this network are fixed (width: {{rounding: fixed}}), so alpha must "
-                            f"be 1, got {bad:g}; to scale it, convert it to YAML and give it a width rule")
+                            f"be 1, got {bad:g}; to scale it, give the spec a width rule (an ONNX model: costcalc convert writes it as YAML first)")
     enabled = gc.isenabled()
     gc.disable()  # the walk allocates many small objects and frees none: no cycles to collect
     try:

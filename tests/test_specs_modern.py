@@ -176,3 +176,10 @@ def test_mnasnet_width_rounding_by_hand():
     assert widths["stack1/0/project"] == 24 and widths["stem"] == 24  # 32 x 0.75 = 24 exactly
     assert widths["stack2/0/project"] == 32  # 40 x 0.75 = 30 -> 32
     assert widths["head"] == 1280  # not scaled
+
+
+def test_mobilenet_v3_squeeze_excitation_by_hand():
+    # Large, block 4 (24 -> 40, expanded 72, 5x5 stride 2, SE): squeeze width _make_divisible(72 // 4, 8) = 24
+    # (18 rounds to 16, below 90% of 18: 24); fc1 72 -> 24 and fc2 24 -> 72, with biases, on the pooled 1x1
+    assert block_sum("mobilenet_v3:large", "features/block4/se") == 72 * 24 + 24 * 72
+    assert block_sum("mobilenet_v3:large", "features/block4/se", q="params") == (72 * 24 + 24) + (24 * 72 + 72)
