@@ -141,7 +141,8 @@ class _Commands(click.Group):
 @click.version_option(package_name="costcalc", message="costcalc %(version)s")
 def cli():
     """Analytical cost model for CNNs: params, MACs, FLOPs, activations and memory access cost,
-    layer by layer, from a YAML layer spec. No deep-learning framework needed.
+    layer by layer, from a YAML layer spec or an ONNX model; latency predicted and measured. No
+    deep-learning framework needed.
 
     \b
     Example:
