@@ -199,12 +199,6 @@ def _fused(layers, fuse: tuple) -> np.ndarray:
     return out
 
 
-def predict_total(spec, profile: Profile, alpha=1.0, resolution=None, rho=None, batch: int = 1) -> float:
-    from .engine import evaluate
-
-    return predict(evaluate(spec, alpha, resolution, rho, batch=batch), profile).total
-
-
 def macs_baseline(macs: np.ndarray, measured: np.ndarray) -> float:
     """Seconds per MAC of "latency proportional to MACs", fitted to measurements (the median ratio)."""
     return float(np.median(measured / macs))
