@@ -197,8 +197,6 @@ def export_model(spec: Spec, alpha: float = 1.0, resolution: int | None = None, 
     last = len(spec.layers) - 1
     c, h, w = shapes[last]
     out_dims = ["N", c, h, w] if rank[last] == 4 else ["N", c * h * w]
-    if rank[last] == 2 and (h, w) != (1, 1):
-        out_dims = ["N", c * h * w]
     ic, ih, iw = shapes[-1]
     graph = helper.make_graph(
         nodes, spec.label.replace(":", "_"),

@@ -238,7 +238,6 @@ class Importer:
         srcs = [d.layer if d.layer is not None else "input" for d in ins]
         if len(srcs) > 1 or srcs[0] != (self.last if self.last is not None else "input"):
             item["from"] = srcs if len(srcs) > 1 else srcs[0]
-        full = dict(attrs)
         if out_c is not None:
             item["out"] = out_c
         item.update({k: (list(v) if isinstance(v, tuple) else v) for k, v in attrs.items()})
@@ -246,7 +245,7 @@ class Importer:
         if "costcalc: fused" in (node.doc or ""):  # costcalc's own export keeps the flag (no ONNX field has it)
             item["fused"] = True
         try:
-            cost = RULES[ltype](Layer(name, ltype, (), _rule_attrs(ltype, full)), [d.shape for d in ins], out_c)
+            cost = RULES[ltype](Layer(name, ltype, (), _rule_attrs(ltype, attrs)), [d.shape for d in ins], out_c)
         except ShapeError as exc:
             self.fail(node, str(exc))
         self.items.append(item)
@@ -286,6 +285,17 @@ class Importer:
             return Tensor(node.inputs[i], tuple(int(d) for d in v.shape), 1, None)
         self.fail(node, f"input {i} ({node.inputs[i]!r}) must be a constant (an initializer), not computed from the image")
 
+    def value(self, node, name: str):
+        """What tensor `name` holds: a weight's values read from the file, else as known (a Data, a
+        folded constant or None)."""
+        v = self.vals.get(name)
+        if isinstance(v, Tensor):
+            try:
+                return v.values()
+            except OnnxFormatError as exc:
+                self.fail(node, str(exc))
+        return v
+
     def const(self, node, i: int, optional: bool = False):
         import numpy as np
 
@@ -293,12 +303,7 @@ class Importer:
             if optional:
                 return None
             self.fail(node, f"input {i} is missing")
-        v = self.vals.get(node.inputs[i])
-        if isinstance(v, Tensor):
-            try:
-                return v.values()
-            except OnnxFormatError as exc:
-                self.fail(node, str(exc))
+        v = self.value(node, node.inputs[i])
         if isinstance(v, Data) or v is None:
             self.fail(node, f"input {i} ({node.inputs[i]!r}) must be a constant")
         return np.asarray(v)
@@ -389,15 +394,7 @@ class Importer:
         import numpy as np
 
         def val(i):
-            if i >= len(n.inputs) or not n.inputs[i]:
-                return None
-            v = self.vals.get(n.inputs[i])
-            if isinstance(v, Tensor):
-                try:
-                    return v.values()
-                except OnnxFormatError as exc:
-                    self.fail(n, str(exc))
-            return v
+            return self.value(n, n.inputs[i]) if i < len(n.inputs) and n.inputs[i] else None
 
         a = n.attrs
         op = n.op

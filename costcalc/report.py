@@ -98,13 +98,15 @@ def config_dict(result: Result, conv: Conventions) -> dict:
     }
 
 
-def timed(result: Result, conv: Conventions) -> Result:
-    """With a device: each layer's predicted latency in its values (latency_ns), rolled up as any count."""
+def timed(result: Result, conv: Conventions, pred=None) -> Result:
+    """With a device: each layer's predicted latency in its values (latency_ns), rolled up as any count
+    (`pred`: the prediction, if the caller has it already)."""
     if conv.device is None or not result.layers or "latency_ns" in result.layers[0].values:
         return result
     from .latency import predict
 
-    ns = np.rint(predict(result, conv.device).seconds * 1e9).astype(np.int64)  # (layers, *grid)
+    pred = pred if pred is not None else predict(result, conv.device)
+    ns = np.rint(pred.seconds * 1e9).astype(np.int64)  # (layers, *grid)
     one = int(np.prod(result.shape)) == 1
     layers = [lr._replace(values={**lr.values, "latency_ns": int(t.reshape(-1)[0]) if one else t})
               for lr, t in zip(result.layers, ns)]
@@ -242,7 +244,12 @@ def uncosted_note(spec) -> str | None:
 
 
 def report_table(result: Result, conv: Conventions, depth: int | None = None, group: str | None = None) -> Table:
-    result = timed(result, conv)
+    pred = None
+    if conv.device is not None and result.layers:
+        from .latency import predict
+
+        pred = predict(result, conv.device)  # once: for the column and for the note
+    result = timed(result, conv, pred)
     spec = result.spec
     cfg = config_dict(result, conv)
     tot = totals_dict(result, conv)
@@ -311,17 +318,14 @@ def report_table(result: Result, conv: Conventions, depth: int | None = None, gr
         f" | activations {human(tot['activations'])} elements, largest {human(tot['largest_activation'])}",
         f"peak activation memory {human(p.elements)} elements = {human(p.elements * conv.bytes)}B"
         f" at {p.layer} ({p.alive} tensors alive)",
-    ] + ([missing] if missing else []) + ([latency_note(result, conv)] if conv.device is not None else [])
+    ] + ([missing] if missing else []) + ([latency_note(pred, conv, result.batch)] if pred is not None else [])
     return table
 
 
-def latency_note(result: Result, conv: Conventions) -> str:
-    from .latency import predict
-
-    pred = predict(result, conv.device)
+def latency_note(pred, conv: Conventions, batch: int) -> str:
     n = pred.counts()
     run = f" + {pred.run_overhead * 1e3:.3f} ms per inference" if pred.run_overhead else ""
-    return (f"predicted latency {pred.total * 1e3:.3f} ms on {conv.device.name} (batch {result.batch}): layers "
+    return (f"predicted latency {pred.total * 1e3:.3f} ms on {conv.device.name} (batch {batch}): layers "
             f"{float(pred.seconds.sum()) * 1e3:.3f} ms{run}; {n['compute']} layers compute-bound, {n['memory']} memory-bound, "
             f"{n['fused']} fused")
 
