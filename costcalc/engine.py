@@ -17,9 +17,9 @@ from typing import NamedTuple
 import numpy as np
 
 from .errors import SpecError
-from .format import MAX_ALPHA, MAX_PIXELS, MAX_RHO, kind_of
-from . import counts
-from .ir import Spec
+from .format import MAX_ALPHA, MAX_INT, MAX_PIXELS, MAX_RHO, check_field, kind_of
+from . import counts, expr
+from .ir import Deferred, Spec
 from .counts import INT64_MAX, Count, CountOverflow, Part, Totals
 from .rules import RULES, Shape, ShapeError
 from .scaling import resolution_from_rho, scale_channels
@@ -195,6 +195,49 @@ def _pairwise_in_blocks(spec: Spec, alpha, resolution, rho, batch: int = 1) -> R
     return Result(spec, a, h, first.width, (n,), totals, [], batch)
 
 
+def _split_groups(spec: Spec, alphas, res, grid: bool):
+    """Where a key other than `out` varies with alpha, or a key varies with the resolution
+    (Spec.split), the groups of configurations evaluated together: (alpha indices, resolution
+    indices) per group of a grid, index arrays for pairs; None if one evaluation serves."""
+    by_a = "a" in spec.split and np.unique(alphas).size > 1
+    by_r = "r" in spec.split and np.unique(res).size > 1
+    if not (by_a or by_r):
+        return None
+    if grid:
+        ag = [[i] for i in range(alphas.size)] if by_a else [list(range(alphas.size))]
+        rg = [[j] for j in range(res.size)] if by_r else [list(range(res.size))]
+        return [(i, j) for i in ag for j in rg]
+    keys = np.stack([alphas if by_a else np.zeros(alphas.size), res if by_r else np.zeros(res.size)], axis=1)
+    _, inverse = np.unique(keys, axis=0, return_inverse=True)
+    return [np.flatnonzero(inverse.reshape(-1) == g) for g in range(int(inverse.max()) + 1)]
+
+
+def _evaluate_split(spec: Spec, a, h, w, shape, groups, grid: bool, per_layer: bool, batch: int) -> Result:
+    """Each group evaluated on its own (vectorised within it), the figures put back in place."""
+    alphas, res = np.reshape(a, -1), np.reshape(h, -1)
+    totals = {q: np.empty(shape, dtype=np.int64) for q in QUANTITIES}
+    layers: list = []
+    for g in groups:
+        if grid:
+            place = np.ix_(g[0], g[1])
+            part = _evaluate(spec, alphas[g[0]], res[g[1]], None, True, per_layer, batch=batch)
+        else:
+            place = g
+            part = _evaluate(spec, alphas[g], res[g], None, False, per_layer, batch=batch)
+        for q in QUANTITIES:
+            totals[q][place] = np.broadcast_to(part.totals[q], part.shape)
+        for k, lr in enumerate(part.layers):
+            if len(layers) <= k:
+                layers.append(LayerResult(lr.name, lr.type, lr.index, *(np.zeros(shape, np.int64) for _ in range(3)),
+                                          {q: np.zeros(shape, np.int64) for q in QUANTITIES}))
+            full = layers[k]
+            for mine, theirs in ((full.c, lr.c), (full.h, lr.h), (full.w, lr.w)):
+                mine[place] = np.broadcast_to(theirs, part.shape)
+            for q in QUANTITIES:
+                full.values[q][place] = np.broadcast_to(lr.values[q], part.shape)
+    return Result(spec, a, h, w, shape, totals, layers, batch)
+
+
 #: the largest batch (images per inference)
 MAX_BATCH = 1 << 20
 
@@ -272,6 +315,16 @@ def _out_channels(layer, spec: Spec, a, cache: dict, count):
     return hit
 
 
+def _layer_channels(spec: Spec, layer, ins, config, a, width: dict, one: bool, nodes, inp):
+    """(the layer with any keys that name the configuration evaluated, its output channels): as
+    Python ints for one configuration (`one`), else as counts over the grid."""
+    if layer.deferred:
+        layer, out_c = _configured(spec, layer, ins, config, _one_channel if one else _grid_channels, nodes, inp)
+        if out_c is not None:
+            return layer, out_c
+    return layer, _out_channels(layer, spec, a, width, _one_channel_count if one else _channel_count)
+
+
 def _one_channel_count(chans) -> int:
     return int(chans.reshape(-1)[0])
 
@@ -285,17 +338,21 @@ def _located(spec: Spec, layer, exc) -> SpecError:
     return SpecError(spec.source, f"{layer.where} ({layer.name})", message, layer.line)
 
 
-def _walk_one(spec: Spec, inp: Shape, a, per_layer: bool, batch: int = 1):
-    """One configuration in exact Python ints; every running total checked against int64."""
+def _walk_one(spec: Spec, inp: Shape, a, per_layer: bool, batch: int = 1, concrete: list | None = None):
+    """One configuration in exact Python ints; every running total checked against int64. Layers
+    whose keys name the configuration are evaluated here; `concrete` collects every layer as evaluated."""
     nodes: list = []
     results: list = []
     width: dict = {}
     p = bn = m = o = mem_t = act_t = 0
     layer = None
+    config = (float(a.reshape(-1)[0]), inp.h)
     try:
         for index, layer in enumerate(spec.layers):
             ins = [inp if i < 0 else nodes[i] for i in layer.inputs]
-            out_c = _out_channels(layer, spec, a, width, _one_channel_count)
+            layer, out_c = _layer_channels(spec, layer, ins, config, a, width, True, nodes, inp)
+            if concrete is not None:
+                concrete.append(layer)
             out, lp, lbn, lm, lo, lmem, lact = _cost(layer, ins, out_c, batch)
             p += lp
             bn += lbn
@@ -315,17 +372,18 @@ def _walk_one(spec: Spec, inp: Shape, a, per_layer: bool, batch: int = 1):
     return (p, bn, m, o, mem_t, act_t), results
 
 
-def _walk_grid(spec: Spec, inp: Shape, a, per_layer: bool, batch: int = 1):
+def _walk_grid(spec: Spec, inp: Shape, a, h, per_layer: bool, batch: int = 1):
     """A grid or pairs, on factored counts summed by shared resolution parts (costcalc.counts)."""
     nodes: list = []
     results: list = []
     width: dict = {}
     sums = [Totals() for _ in QUANTITIES]
     layer = None
+    config = (a, h)
     try:
         for index, layer in enumerate(spec.layers):
             ins = [inp if i < 0 else nodes[i] for i in layer.inputs]
-            out_c = _out_channels(layer, spec, a, width, _channel_count)
+            layer, out_c = _layer_channels(spec, layer, ins, config, a, width, False, nodes, inp)
             out, *values = _cost(layer, ins, out_c, batch)
             for total, v in zip(sums, values):
                 total.add(v)
@@ -341,6 +399,76 @@ def _walk_grid(spec: Spec, inp: Shape, a, per_layer: bool, batch: int = 1):
 def _grid(v):
     """A per-layer figure as values over the grid (an int where it is one number)."""
     return v if type(v) is int else v.value()
+
+
+def _one_channel(v, a) -> int:
+    return int(v)
+
+
+def _grid_channels(v, a) -> Count:
+    """Channels evaluated over the grid's alphas as a count (each alpha's own value)."""
+    v = np.broadcast_to(np.asarray(v, dtype=np.int64), np.shape(a))
+    return Count.of_alpha(v, int(v.max()))
+
+
+def _configured(spec: Spec, layer, ins, config, channels, nodes, inp):
+    """`layer` with the keys that name the configuration evaluated (expr.CONFIG_NAMES: the input's
+    scaled channels, height and width, the channels entering the block instance around it, alpha,
+    the resolution), checked as at load time, and its
+    output channels if `out` was one of them (else None). Over a grid every value is a vector; a key
+    other than `out` is the same across the configurations evaluated at once (Spec.split)."""
+    x = ins[0] if ins else None
+    alpha, resolution = config
+    names = {"alpha": _same(alpha), "resolution": _same(resolution)}
+    if x is not None:
+        names.update(in_channels=_same(_grid(x.c)), in_height=_same(_grid(x.h)), in_width=_same(_grid(x.w)))
+    attrs = dict(layer.attrs)
+    out_c = None
+    for key in layer.deferred:
+        d: Deferred = attrs[key]
+        where = f"{layer.where}.{key}"
+        if d.block_input != names.get("_block_input"):
+            names["_block_input"] = d.block_input
+            names["block_in_channels"] = _same(_grid((inp if d.block_input < 0 else nodes[d.block_input]).c))
+        try:
+            value = expr.evaluate(d.text, expr.Scope(names, d.scope))
+        except expr.ExprError as exc:
+            raise SpecError(spec.source, where, f"{exc}{_at(names)}", layer.line) from None
+        if key == "out" and isinstance(value, np.ndarray):
+            if value.dtype.kind == "f" and np.any(value != np.floor(value)) or np.any(value < 1) or np.any(value >= MAX_INT):
+                bad = value.reshape(-1)[np.argmax((value != np.floor(value)) | (value < 1) | (value >= MAX_INT))]
+                raise SpecError(spec.source, where, f"expected a positive integer, got {bad.item()!r}{_at(names)}", layer.line)
+            out_c = channels(value, alpha)
+            attrs[key] = out_c
+            continue
+        if isinstance(value, np.ndarray):  # cannot happen: such a key is evaluated one configuration at a time
+            raise SpecError(spec.source, where, f"{d.text!r} differs between the configurations evaluated together", layer.line)
+        try:
+            attrs[key] = check_field(value, d.kind, spec.source, where, layer.line)
+        except SpecError as exc:
+            raise SpecError(spec.source, where, f"{exc.detail}{_at(names)}", layer.line) from None
+        if key == "out":
+            out_c = channels(attrs[key], alpha)
+    from .spec import cross_check
+    bad = cross_check(layer.type, attrs)
+    if bad:
+        raise SpecError(spec.source, f"{layer.where}.{bad[0]}", f"{bad[1]}{_at(names)}", layer.line)
+    return layer._replace(attrs=attrs, deferred=()), out_c
+
+
+def _same(v):
+    """A value over the grid as one Python number where every configuration has the same."""
+    if isinstance(v, np.ndarray):
+        flat = v.reshape(-1)
+        if flat.size and np.all(flat == flat[0]):
+            return flat[0].item()
+    return v
+
+
+def _at(names: dict) -> str:
+    """' (in_channels 72, alpha 0.75)': the values an error was evaluated at, where they are single."""
+    shown = [f"{k} {v:g}" for k, v in names.items() if not isinstance(v, np.ndarray) and not k.startswith("_")]
+    return f" (at {', '.join(shown)})" if shown else ""
 
 
 def _evaluate(spec: Spec, alpha, resolution, rho, grid: bool, per_layer: bool, probe: bool = False,
@@ -367,18 +495,26 @@ def _evaluate(spec: Spec, alpha, resolution, rho, grid: bool, per_layer: bool, p
     if probe:
         return Result(spec, a, h, w, shape, {}, [])
 
+    if spec.split and (alphas.size > 1 or res.size > 1):
+        split = _split_groups(spec, alphas, res, grid)
+        if split is not None:
+            return _evaluate_split(spec, a, h, w, shape, split, grid, per_layer, batch)
+
     # One configuration: Python ints all the way (exact and fast); a grid: factored counts (costcalc.counts)
     if alphas.size == 1 and res.size == 1:
         inp = Shape(spec.input_channels, int(h.reshape(-1)[0]), int(w.reshape(-1)[0]))
-        sums, results = _walk_one(spec, inp, a, per_layer, batch)
+        concrete = [] if spec.deferred else None
+        sums, results = _walk_one(spec, inp, a, per_layer, batch, concrete)
         totals = {q: np.full(shape, v, dtype=np.int64) for q, v in zip(QUANTITIES, sums)}
+        if concrete is not None:  # the network as this configuration builds it: every key a value
+            spec = spec._replace(layers=tuple(concrete), deferred=False, split=frozenset())
     else:
         counts.reset_caches()
         try:
             hp = Part(h, int(h.max()), "r")
             inp = Shape(spec.input_channels, Count.of_resolution(hp),
                         Count.of_resolution(hp if w is h else Part(w, int(w.max()), "r")))
-            sums, results = _walk_grid(spec, inp, a, per_layer, batch)
+            sums, results = _walk_grid(spec, inp, a, h, per_layer, batch)
             totals = {q: t.value(shape) for q, t in zip(QUANTITIES, sums)}
         finally:
             counts.reset_caches()

@@ -4,6 +4,12 @@
 spec's parameters and the enclosing block's arguments.  Only arithmetic,
 comparisons, conditional expressions, indexing and a few functions are
 allowed; anything else is an error, never executed.
+
+A layer's keys may also name its configuration (:data:`CONFIG_NAMES`): the
+scaled input channels, the input's height and width, alpha and the
+resolution. Those are known only when the network is evaluated, so the engine
+evaluates such an expression then, on Python numbers for one configuration or
+on NumPy vectors over a grid; every operation and function here takes either.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import ast
 import math
 import operator
+import sys
 
 MAX_LENGTH = 500
 
@@ -19,9 +26,43 @@ class ExprError(ValueError):
     pass
 
 
+#: names a layer's key may use besides parameters and arguments, known per configuration, and the
+#: axis each varies with: "a" (alpha) or "r" (the resolution)
+CONFIG_NAMES = {"in_channels": "a", "block_in_channels": "a", "alpha": "a", "in_height": "r", "in_width": "r",
+                "resolution": "r"}
+
+
+def _np():
+    return sys.modules.get("numpy")  # arrays only ever come from the engine, which has imported it
+
+
+def _is_array(v) -> bool:
+    np = _np()
+    return np is not None and isinstance(v, np.ndarray)
+
+
+def _is_number(v) -> bool:
+    if isinstance(v, bool):
+        return False
+    if isinstance(v, (int, float)):
+        return True
+    return _is_array(v) and v.dtype.kind in "iuf"
+
+
+def _uniform(v):
+    """An array whose entries are all equal as that one Python value (else the array)."""
+    if _is_array(v) and v.size and (v == v.flat[0]).all():
+        return v.flat[0].item()
+    return v
+
+
 def make_divisible(value, divisor=8, min_value=None):
     """Round to the nearest multiple of `divisor`, never more than 10% down."""
     min_value = divisor if min_value is None else min_value
+    if _is_array(value):
+        np = _np()
+        new = np.maximum(min_value, np.floor(value + divisor / 2) // divisor * divisor)
+        return np.where(new < 0.9 * value, new + divisor, new).astype(np.int64)
     new = max(min_value, int(value + divisor / 2) // divisor * divisor)
     if new < 0.9 * value:
         new += divisor
@@ -31,7 +72,41 @@ def make_divisible(value, divisor=8, min_value=None):
 def _round(value, digits=None):
     if digits is not None and (not isinstance(digits, int) or isinstance(digits, bool) or abs(digits) > 30):
         raise ExprError(f"round: digits must be a whole number from -30 to 30, got {digits!r}")
+    if _is_array(value):  # NumPy rounds halves to even, as Python's round does
+        np = _np()
+        return np.rint(value).astype(np.int64) if digits is None else np.round(value, digits)
     return round(value) if digits is None else round(value, digits)
+
+
+def _whole(fn, python):
+    """int, floor, ceil: a Python int, or an int64 array."""
+    def call(value):
+        if _is_array(value):
+            np = _np()
+            return fn(np)(value).astype(np.int64)
+        return python(value)
+    return call
+
+
+def _extreme(python, name):
+    """min, max: of numbers, of a list, or elementwise where an argument is an array."""
+    def call(*args):
+        if len(args) == 1 and isinstance(args[0], list):
+            args = tuple(args[0])
+        if not args:
+            raise ExprError(f"{name}() of nothing")
+        if any(_is_array(a) for a in args):
+            np = _np()
+            out = args[0]
+            for a in args[1:]:
+                out = (np.minimum if name == "min" else np.maximum)(out, a)
+            return out
+        return python(args)
+    return call
+
+
+def _abs(value):
+    return _np().abs(value) if _is_array(value) else abs(value)
 
 
 #: the largest magnitude of any number an expression computes (every step is checked)
@@ -40,6 +115,13 @@ MAX_MAGNITUDE = 2**64
 
 def _bounded(value):
     if isinstance(value, bool):
+        return value
+    if _is_array(value):
+        np = _np()
+        if value.dtype.kind == "f" and not np.isfinite(value).all():
+            raise ExprError("the expression computes an infinite or NaN number")
+        if value.size and np.abs(value.astype(np.float64)).max() > MAX_MAGNITUDE:
+            raise ExprError("a number in the expression is too large (more than 2**64)")
         return value
     if isinstance(value, int):
         if abs(value) > MAX_MAGNITUDE:
@@ -53,13 +135,13 @@ def _bounded(value):
 
 
 FUNCTIONS = {
-    "int": int,
+    "int": _whole(lambda np: np.trunc, int),
     "round": _round,
-    "min": min,
-    "max": max,
-    "abs": abs,
-    "floor": math.floor,
-    "ceil": math.ceil,
+    "min": _extreme(min, "min"),
+    "max": _extreme(max, "max"),
+    "abs": _abs,
+    "floor": _whole(lambda np: np.floor, math.floor),
+    "ceil": _whole(lambda np: np.ceil, math.ceil),
     "make_divisible": make_divisible,
 }
 
@@ -111,6 +193,23 @@ def is_expression(value) -> bool:
     return isinstance(value, str) and value.startswith("$")
 
 
+_config_names: dict = {}  # expression text -> the configuration names it uses
+
+
+def config_names(text: str) -> frozenset:
+    """The :data:`CONFIG_NAMES` an expression uses (empty if it does not parse: evaluating it says why)."""
+    hit = _config_names.get(text)
+    if hit is None:
+        try:
+            tree = ast.parse(text[1:].strip(), mode="eval")
+            hit = frozenset(n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id in CONFIG_NAMES)
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            hit = frozenset()
+        if len(_config_names) < 10_000:
+            _config_names[text] = hit
+    return hit
+
+
 def evaluate(text: str, scope: dict):
     """Evaluate ``$...`` text in `scope`; raises ExprError with a short reason."""
     body = text[1:].strip()
@@ -150,13 +249,18 @@ def _eval(node, scope):
             return scope[node.id]
         if node.id in ("True", "False"):
             return node.id == "True"
+        if node.id in CONFIG_NAMES:
+            raise ExprError(f"{node.id!r} is known only in a layer's own keys (out, kernel, stride, ...), "
+                            "where it is the configuration's; not here")
         names = scope.names() if isinstance(scope, Scope) else scope
         known = ", ".join(sorted(str(k) for k in names if not str(k).startswith("_"))) or "none"
         raise ExprError(f"unknown name {node.id!r} (known: {known})")
     if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
         left, right = _eval(node.left, scope), _eval(node.right, scope)
-        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (left, right)):
+        if not (_is_number(left) and _is_number(right)):
             raise ExprError(f"arithmetic needs numbers: {ast.unparse(node)!r}")
+        if _is_array(left) or _is_array(right):
+            return _array_binop(node, left, right)
         if isinstance(node.op, ast.Pow) and (abs(right) > 64 or abs(left) > 2**32):
             raise ExprError("power too large")
         result = _BINOPS[type(node.op)](left, right)
@@ -166,24 +270,39 @@ def _eval(node, scope):
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd, ast.Not)):
         value = _eval(node.operand, scope)
         if isinstance(node.op, ast.Not):
-            return not value
+            return _np().logical_not(value) if _is_array(value) else not value
         return -value if isinstance(node.op, ast.USub) else +value
     if isinstance(node, ast.Compare) and all(type(op) in _CMPOPS for op in node.ops):
         left = _eval(node.left, scope)
+        result = True
         for op, comp in zip(node.ops, node.comparators):
             right = _eval(comp, scope)
-            if not _CMPOPS[type(op)](left, right):
+            this = _uniform(_CMPOPS[type(op)](left, right))
+            if _is_array(this):
+                result = this if result is True else result & this
+            elif not this:
                 return False
             left = right
-        return True
+        return result
     if isinstance(node, ast.BoolOp):
-        values = [_eval(v, scope) for v in node.values]
+        values = [_uniform(_eval(v, scope)) for v in node.values]
+        if any(_is_array(v) for v in values):
+            np = _np()
+            return (np.logical_and if isinstance(node.op, ast.And) else np.logical_or).reduce(np.broadcast_arrays(*values))
         return all(values) if isinstance(node.op, ast.And) else any(values)
     if isinstance(node, ast.IfExp):
-        return _eval(node.body, scope) if _eval(node.test, scope) else _eval(node.orelse, scope)
+        test = _uniform(_eval(node.test, scope))
+        if _is_array(test):  # a condition that differs between configurations: both sides, chosen per entry
+            return _np().where(test, _eval(node.body, scope), _eval(node.orelse, scope))
+        return _eval(node.body, scope) if test else _eval(node.orelse, scope)
     if isinstance(node, ast.Subscript):
         container = _eval(node.value, scope)
-        key = _eval(node.slice, scope)
+        key = _uniform(_eval(node.slice, scope))
+        if _is_array(key):
+            if not isinstance(container, list) or not all(_is_number(x) for x in container) or key.dtype.kind not in "iu":
+                raise ExprError(f"cannot look up {ast.unparse(node)!r}: the key differs between configurations "
+                                "(only a list of numbers can be indexed by such a key)")
+            return _np().asarray(container)[key]
         if isinstance(container, dict) and key not in container and isinstance(key, (int, float)):
             # YAML keys may be written as numbers or strings: accept both
             key = str(key) if str(key) in container else key
@@ -198,3 +317,21 @@ def _eval(node, scope):
             raise ExprError("too many arguments")
         return _bounded(FUNCTIONS[node.func.id](*args))
     raise ExprError(f"not allowed in an expression: {ast.unparse(node)!r}")
+
+
+def _array_binop(node, left, right):
+    """Arithmetic where an operand is an array (values over a grid): the bounds checked in float64
+    first, so an int64 result never wraps."""
+    np = _np()
+    op = type(node.op)
+    if op in (ast.Div, ast.FloorDiv, ast.Mod) and (np.asarray(right) == 0).any():
+        raise ZeroDivisionError
+    if op is ast.Pow and (np.abs(np.asarray(right)).max() > 64 or np.abs(np.asarray(left)).max() > 2**32):
+        raise ExprError("power too large")
+    with np.errstate(all="ignore"):
+        approx = _BINOPS[op](np.asarray(left, dtype=np.float64), np.asarray(right, dtype=np.float64))
+        if not np.isfinite(approx).all() or np.abs(approx).max() > MAX_MAGNITUDE:
+            raise ExprError("a number in the expression is too large (more than 2**64)")
+        if op is ast.Pow and (np.asarray(right) < 0).any():
+            left = np.asarray(left, dtype=np.float64)
+        return _BINOPS[op](left, right)

@@ -514,7 +514,8 @@ WIDTH = Map({
     "rounding": Enum(*ROUNDINGS),
     "divisor": Int(1, 4096),
     "min_channels": Int(1, 2**20),
-}, what="a mapping (rounding, divisor, min_channels)")
+    "multiplier": Num(0, 64, lo_open=True),
+}, what="a mapping (rounding, divisor, min_channels, multiplier)")
 
 LAYERS = Anything("a non-empty list of layers")
 BLOCK = Map({

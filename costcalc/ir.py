@@ -92,6 +92,22 @@ class Layer(NamedTuple):
     line: int | None = None
     scale: str = "yes"  # width multiplier policy for `out`: yes | no | up
     fused: bool = False  # fused into a neighbour: no memory traffic of its own
+    deferred: tuple = ()  # keys whose value is a Deferred expression (names the configuration)
+
+
+class Deferred(NamedTuple):
+    """A layer key's expression that names the configuration (the input's scaled channels, height,
+    width, alpha, the resolution): checked when the engine evaluates it, per configuration."""
+
+    text: str  # "$ make_divisible(in_channels // 4, 8)"
+    scope: Any  # the parameters and block arguments it also sees
+    kind: str  # the key's field kind (channels, pair+, padding, ...)
+    key: str
+    axes: frozenset  # what it varies with: "a" (alpha), "r" (the resolution)
+    block_input: int = -1  # the node entering the innermost block instance around it (block_in_channels)
+
+    def __repr__(self) -> str:  # shown as written (reports, dumps)
+        return self.text
 
 
 class Reference(NamedTuple):
@@ -123,6 +139,7 @@ class WidthPolicy(NamedTuple):
     rounding: str = "truncate"  # truncate: int(c*alpha) | make_divisible | round | fixed (alpha must be 1)
     divisor: int = 8
     min_channels: int = 1
+    multiplier: float = 1.0  # the network's own width at alpha 1 (EfficientNet-B3: 1.2): channels = base x (alpha x multiplier)
 
 
 class Spec(NamedTuple):
@@ -146,6 +163,9 @@ class Spec(NamedTuple):
     notes: tuple[str, ...] = ()
     analyses: Mapping[str, Any] = _EMPTY  # raw `analyses:` section, read by costcalc.analysis
     budget: Any = None  # the checked `budget:` section (a mapping or a list of them), read by costcalc.budget
+    deferred: bool = False  # some layer key names the configuration (Deferred): resolved by the engine
+    split: frozenset = frozenset()  # axes the engine evaluates one value at a time ("a", "r"): a key
+    # other than `out` that varies with alpha, or any key that varies with the resolution
 
     @property
     def label(self) -> str:

@@ -32,11 +32,14 @@ FUSABLE = ("bn", "scale", "relu", "relu6", "hswish", "sigmoid", "swish")
 
 
 def kind_of(layer) -> str:
+    """The profile's kind of a layer. Over a grid, a conv whose groups or kernel name the
+    configuration (a Deferred; one configuration's spec has them evaluated) counts as a plain conv."""
     t = layer.type
     if t == "conv":
-        if layer.attrs["groups"] > 1:
+        groups, kernel = layer.attrs["groups"], layer.attrs["kernel"]
+        if type(groups) is int and groups > 1:
             return "group"
-        return "conv1x1" if tuple(layer.attrs["kernel"]) == (1, 1) else "conv"
+        return "conv1x1" if type(kernel) is tuple and kernel == (1, 1) else "conv"
     if t in ("dwconv", "linear"):
         return t
     if t in DATA_TYPES:

@@ -42,6 +42,7 @@ def export_model(spec: Spec, alpha: float = 1.0, resolution: int | None = None, 
     if weights not in WEIGHTS:
         raise ValueError(f"weights: expected one of {', '.join(WEIGHTS)}, got {weights!r}")
     result = evaluate(spec, alpha, resolution, rho, per_layer=True)
+    spec = result.spec  # as this configuration builds it: keys that name the configuration evaluated
     rng = np.random.default_rng(seed)
     nodes: list = []
     inits: list = []
@@ -145,8 +146,9 @@ def export_model(spec: Spec, alpha: float = 1.0, resolution: int | None = None, 
             node("HardSigmoid", [tensor[x]], name, name, f, alpha=1 / 6, beta=0.5)
             out_rank = rank[x]
         elif t == "swish":
-            gate = node("Sigmoid", [tensor[x]], f"{name}/sigmoid", f"{name}/sigmoid", f)
-            node("Mul", [tensor[x], gate], name, name, f)
+            # the Sigmoid node carries the layer's name: reading x * Sigmoid(x) back names the swish after it
+            gate = node("Sigmoid", [tensor[x]], f"{name}/sigmoid", name, f)
+            node("Mul", [tensor[x], gate], name, f"{name}/mul", f)
             out_rank = rank[x]
         elif t == "softmax":
             node("Softmax", [tensor[x]], name, name, f, axis=1)

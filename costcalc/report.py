@@ -625,7 +625,7 @@ def list_table(entries: list[dict]) -> Table:
             "parameters": ", ".join(f"{k}={v}" for k, v in e["parameters"].items() if not isinstance(v, (dict, list))),
             "description": e["description"],
         })
-    table.notes.append("* default variant; choose one as NAME:VARIANT or with --variant; set parameters with --set KEY=VALUE")
+    table.notes.append("* default variant; choose one as NAME:VARIANT (or NAME_VARIANT, as torchvision names them: resnet18) or with --variant; set parameters with --set KEY=VALUE")
     return table
 
 

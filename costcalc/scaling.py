@@ -16,13 +16,17 @@ def scale_channels(base: int, alpha: np.ndarray, policy: WidthPolicy, mode: str 
       min_channels)``, and never more than 10% below ``base * alpha``
       (MobileNet v2, EfficientNet)
 
+    A width `multiplier` (the network's own width at alpha 1, EfficientNet's width coefficient)
+    multiplies alpha first: ``base * (alpha * multiplier)``, as ``channels * width_mult`` is computed
+    where alpha is 1.
+
     `mode` is the layer's exemption: ``no`` keeps `base`; ``up`` scales only
     upwards (``max(base, scaled)``, MobileNet v2's last 1x1 conv).
     """
     alpha = np.asarray(alpha, dtype=np.float64)
     if mode == "no" or policy.rounding == "fixed":
         return np.full(alpha.shape, base, dtype=np.int64)
-    value = base * alpha
+    value = base * (alpha * policy.multiplier if policy.multiplier != 1 else alpha)
     if policy.rounding == "truncate":
         out = np.maximum(np.floor(value), policy.min_channels)
     elif policy.rounding == "round":

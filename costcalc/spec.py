@@ -23,6 +23,7 @@ from .ir import (
     MERGE_TYPES,
     REQUIRED,
     Accuracy,
+    Deferred,
     Layer,
     Reference,
     Spec,
@@ -89,11 +90,23 @@ def bundled_names() -> list[str]:
 
 
 def split_ref(ref: str) -> tuple[str, str | None]:
-    """'squeezenet:1.1' -> ('squeezenet', '1.1'); a path with a drive or no colon is kept whole."""
+    """'squeezenet:1.1' -> ('squeezenet', '1.1'); a path with a drive or no colon is kept whole.
+    A torchvision-style name that is a bundled spec's name and a variant is that variant:
+    'mobilenet_v3_large' -> ('mobilenet_v3', 'large'), 'resnet18' -> ('resnet', '18')."""
     if ":" in ref and not os.path.exists(ref):
         base, _, variant = ref.rpartition(":")
         if base and variant and "/" not in variant and "\\" not in variant:
             return base, variant
+    elif os.sep not in ref and "/" not in ref and "." not in ref and not os.path.exists(ref):
+        names = bundled_names()
+        if ref not in names:
+            for name in sorted(names, key=len, reverse=True):
+                rest = ref[len(name):]
+                if ref.startswith(name) and (rest[:1].isdigit() or (rest[:1] == "_" and rest[1:])):
+                    return name, rest.lstrip("_")
+            for name in names:  # a variant's own name: 'resnext50_32x4d' -> ('resnet', 'resnext50_32x4d')
+                if ref in (describe(name).get("variants") or {}):
+                    return name, ref
     return ref, None
 
 
@@ -255,6 +268,11 @@ def build_spec(
             raise SpecError(shown, "", f"no parameter {key!r} to set{did_you_mean(key, list(params))} (parameters: {known})")
         params[key] = value
 
+    for key in params:
+        if key in expr.CONFIG_NAMES:
+            ctx.fail(f"parameters.{key}", f"{key!r} is a reserved name (in a layer's keys it is the configuration's); "
+                     "give the parameter another name", _line(declared, key))
+
     # -- input, width policy, defaults
     inp = merged.get("input")
     scope = dict(params)
@@ -265,7 +283,10 @@ def build_spec(
     if max(size) > MAX_PIXELS:
         ctx.fail("input.size", f"{max(size)} is more than {MAX_PIXELS:,} pixels", _line(inp, "size"))
     width = merged.get("width") or {}
-    width = WidthPolicy(width.get("rounding", "truncate"), width.get("divisor", 8), width.get("min_channels", 1))
+    width = WidthPolicy(width.get("rounding", "truncate"), width.get("divisor", 8), width.get("min_channels", 1),
+                        width.get("multiplier", 1.0))
+    if width.rounding == "fixed" and width.multiplier != 1:
+        ctx.fail("width.multiplier", "fixed widths take no multiplier", _line(merged.get("width"), "multiplier"))
     ctx.defaults = dict(merged.get("defaults") or {})
     ctx.blocks = merged.get("blocks") or {}
     layers_doc = merged.get("layers")
@@ -306,6 +327,8 @@ def build_spec(
         notes=tuple(" ".join(str(n).split()) for n in doc.get("notes") or []),
         analyses=merged.get("analyses") or {},
         budget=doc.get("budget"),
+        deferred=any(layer.deferred for layer in ctx.layers),
+        split=ctx.split,
     )
 
 
@@ -362,6 +385,7 @@ class _Ctx:
         self.kinds: dict = {}  # layer type -> (allowed keys, checked defaults)
         self.blocks: dict = {}
         self.defaults: dict = {}
+        self.split: frozenset = frozenset()  # axes evaluated one value at a time (Spec.split)
 
     # -- errors ---------------------------------------------------------------
     def fail(self, where: str, message: str, line: int | None = None):
@@ -376,14 +400,23 @@ class _Ctx:
                 self.fail(where, str(exc), line)
         return value
 
-    def value(self, mapping, key, kind, prefix, scope):
+    def value(self, mapping, key, kind, prefix, scope, defer: bool = False):
         """mapping[key] resolved and checked as `kind`; the place and line are worked out only for
-        an error (this runs for every key of every layer)."""
+        an error (this runs for every key of every layer). With `defer` (a layer's own keys), an
+        expression that names the configuration is kept as a Deferred for the engine."""
         if key not in mapping:
             self.fail(f"{prefix}{key}", "missing", getattr(mapping, "line", None))
         value = mapping[key]
         try:
             if type(value) is str and value.startswith("$"):
+                if defer:
+                    names = expr.config_names(value)
+                    if names:
+                        try:
+                            block_input = scope["_block_input"]
+                        except KeyError:
+                            block_input = -1  # at the top level: the network input
+                        return Deferred(value, scope, kind, key, frozenset(expr.CONFIG_NAMES[n] for n in names), block_input)
                 value = expr.evaluate(value, scope)
             return check_field(value, kind, self.source, "", None)
         except expr.ExprError as exc:
@@ -488,6 +521,10 @@ class _Ctx:
         given = item.get("args") or {}
         if not isinstance(given, dict):
             self.fail(f"{here}.args", f"expected a mapping, got {kind_of(given)}", _line(item, "args"))
+        for key in declared:
+            if key in expr.CONFIG_NAMES:
+                self.fail(f"{bwhere}.args.{key}", f"{key!r} is a reserved name (in a layer's keys it is the configuration's); "
+                          "give the argument another name", _line(declared, key))
         for key in given:
             if key not in declared:
                 self.fail(f"{here}.args.{key}", f"block {bname!r} has no argument {key!r}{did_you_mean(str(key), declared)}", _line(given, key))
@@ -505,7 +542,7 @@ class _Ctx:
             cur = self._from(item, prefix, here, scope, single=True)[0]
         for r in range(n):
             before = len(self.layers)
-            inner = expr.Scope({**args, "repeat_index": r}, scope)
+            inner = expr.Scope({**args, "repeat_index": r, "_block_input": cur}, scope)
             if r > 0 and "stride" in inner:
                 inner["stride"] = 1
             full = f"{prefix}{name}.{r + 1}" if n > 1 else f"{prefix}{name}"
@@ -548,7 +585,7 @@ class _Ctx:
             hit = self._checked_layer(item, here, scope)
             if key is not None:  # the same text checks the same way: a chain of identical items is checked once
                 self.checked[key] = hit
-        ltype, attrs, scale, fused = hit
+        ltype, attrs, scale, fused, deferred = hit
         n = self._repeat(item, here, scope) if "repeat" in item else 1
         name = self._name(item, ltype, here, scope, used)
         branches = item.get("branches")
@@ -564,9 +601,10 @@ class _Ctx:
         for r in range(n):
             before = len(self.layers)
             full = f"{prefix}{name}.{r + 1}" if n > 1 else f"{prefix}{name}"
-            rattrs = attrs  # shared, never changed: a Layer's attrs are read-only
+            rattrs, rdeferred = attrs, deferred  # shared, never changed: a Layer's attrs are read-only
             if r > 0 and "stride" in attrs and "stride" in item:
                 rattrs = {**attrs, "stride": (1, 1)}
+                rdeferred = tuple(k for k in deferred if k != "stride")
             if branches is not None:
                 if not isinstance(branches, list) or len(branches) < 1:
                     self.fail(f"{here}.branches", f"expected a list of branches (each a list of layers), got {kind_of(branches)}", _line(item, "branches"))
@@ -581,7 +619,7 @@ class _Ctx:
                 inputs = tuple(ends)
             else:
                 inputs = (cur,)
-            cur = self.add(Layer(full, ltype, inputs, rattrs, here, getattr(item, "line", None), scale, fused))
+            cur = self.add(Layer(full, ltype, inputs, rattrs, here, getattr(item, "line", None), scale, fused, rdeferred))
             if r == 0 and n > 1:
                 self._project(n, len(self.layers) - before, here, item)
         return cur
@@ -609,28 +647,47 @@ class _Ctx:
         if "fused" in item:
             fused = self.check_kind(self.resolve(item["fused"], scope, f"{here}.fused", _line(item, "fused")), "bool", f"{here}.fused", _line(item, "fused"))
         attrs = {}
+        deferred = []
         for key, (kind, default) in fields.items():
             if key in item:
-                attrs[key] = self.value(item, key, kind, f"{here}.", scope)
+                attrs[key] = v = self.value(item, key, kind, f"{here}.", scope, defer=kind in DEFERRABLE)
+                if type(v) is Deferred:
+                    deferred.append(key)
+                    # channels vary with alpha alone: an `out` of alpha is evaluated on the grid at once;
+                    # anything else that varies is evaluated one alpha or one resolution at a time
+                    self.split |= v.axes - {"a"} if key == "out" else v.axes
             elif key in defaults:
                 attrs[key] = defaults[key]
             else:
                 self.fail(f"{here}.{key}", f"missing (a {ltype} layer needs {key!r})", getattr(item, "line", None))
         if "bias" in attrs and attrs["bias"] is None:
             attrs["bias"] = True
-        if ltype in ("maxpool", "avgpool") and not attrs["global"]:
-            if attrs["kernel"] is None:
-                self.fail(f"{here}.kernel", f"missing (a {ltype} layer needs a kernel unless global: true)", getattr(item, "line", None))
-            pad = attrs["padding"]
-            if not isinstance(pad, str) and any(p > k // 2 for p, k in zip(pad, attrs["kernel"])):
-                # a window over padding alone has nothing to pool (PyTorch refuses it likewise)
-                self.fail(f"{here}.padding", f"padding {list(pad)} is more than half the kernel {list(attrs['kernel'])}",
-                          _line(item, "padding") if "padding" in item else getattr(item, "line", None))
+        if ltype in ("maxpool", "avgpool") and not attrs["global"] and attrs["kernel"] is None:
+            self.fail(f"{here}.kernel", f"missing (a {ltype} layer needs a kernel unless global: true)", getattr(item, "line", None))
         if ltype == "conv" and (attrs["out"] is None) == (attrs["expand"] is None):
             self.fail(f"{here}.out", "a conv layer needs 'out' (channels) or 'expand' (a multiple of its input channels), not both", getattr(item, "line", None))
-        if ltype == "split" and attrs["index"] >= attrs["sections"]:
-            self.fail(f"{here}.index", f"index {attrs['index']} out of range for {attrs['sections']} sections", _line(item, "index"))
-        return ltype, attrs, scale, fused
+        bad = None if deferred else cross_check(ltype, attrs)
+        if bad:
+            key, message = bad
+            self.fail(f"{here}.{key}", message, _line(item, key) if key in item else getattr(item, "line", None))
+        return ltype, attrs, scale, fused, tuple(deferred)
+
+
+#: field kinds whose value may name the configuration (expr.CONFIG_NAMES): numbers and geometry
+DEFERRABLE = frozenset({"channels", "int+", "int0", "pair+", "pair0", "padding", "fraction"})
+
+
+def cross_check(ltype: str, attrs) -> tuple | None:
+    """(key, message) where a layer's keys contradict each other, else None: at load time, or for a
+    layer whose keys name the configuration, when the engine has evaluated them."""
+    if ltype in ("maxpool", "avgpool") and not attrs["global"]:
+        pad = attrs["padding"]
+        if not isinstance(pad, str) and any(p > k // 2 for p, k in zip(pad, attrs["kernel"])):
+            # a window over padding alone has nothing to pool (PyTorch refuses it likewise)
+            return "padding", f"padding {list(pad)} is more than half the kernel {list(attrs['kernel'])}"
+    if ltype == "split" and attrs["index"] >= attrs["sections"]:
+        return "index", f"index {attrs['index']} out of range for {attrs['sections']} sections"
+    return None
 
 
 _PLAIN = (int, float, bool, type(None))

@@ -193,6 +193,21 @@ def test_unknown_bundled_name_suggests():
     assert "did you mean 'mobilenet'?" in str(info.value)
 
 
+@pytest.mark.parametrize("name, label", [
+    ("mobilenet_v3_large", "mobilenet_v3:large"), ("efficientnet_b0", "efficientnet:b0"), ("resnet18", "resnet:18"),
+    ("resnet50", "resnet:50"), ("densenet121", "densenet:121"), ("resnext50_32x4d", "resnet:resnext50_32x4d"),
+    ("mobilenet_v2", "mobilenet_v2"),
+])
+def test_torchvision_names_are_a_spec_and_its_variant(name, label):
+    assert load_spec(name).label == label
+
+
+def test_a_torchvision_style_name_with_no_such_variant_says_which_there_are():
+    with pytest.raises(SpecError) as info:
+        load_spec("resnet5")
+    assert "no variant '5' (did you mean '50'?)" in str(info.value)
+
+
 def test_python_callers_get_the_same_checks():
     import math
 
