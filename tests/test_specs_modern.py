@@ -173,8 +173,8 @@ def test_mnasnet_width_rounding_by_hand():
     # torchvision's _round_to_multiple_of: 24 x 0.75 = 18 rounds to 16, which is below 90% of 18 (16.2): 24
     res = costcalc.evaluate(costcalc.load_spec("mnasnet"), alpha=0.75)
     widths = {lr.name: int(lr.c) for lr in res.layers}
-    assert widths["stack1/0/project"] == 24 and widths["stem"] == 24  # 32 x 0.75 = 24 exactly
-    assert widths["stack2/0/project"] == 32  # 40 x 0.75 = 30 -> 32
+    assert widths["stacks/stack1/0/project"] == 24 and widths["stem"] == 24  # 32 x 0.75 = 24 exactly
+    assert widths["stacks/stack2/0/project"] == 32  # 40 x 0.75 = 30 -> 32
     assert widths["head"] == 1280  # not scaled
 
 
