@@ -183,3 +183,30 @@ def test_mobilenet_v3_squeeze_excitation_by_hand():
     # (18 rounds to 16, below 90% of 18: 24); fc1 72 -> 24 and fc2 24 -> 72, with biases, on the pooled 1x1
     assert block_sum("mobilenet_v3:large", "features/block4/se") == 72 * 24 + 24 * 72
     assert block_sum("mobilenet_v3:large", "features/block4/se", q="params") == (72 * 24 + 24) + (24 * 72 + 72)
+
+
+@pytest.mark.parametrize("ref", ["mobilenet_v3:large", "mobilenet_v3:small", "efficientnet:b0", "efficientnet:b3",
+                                 "mnasnet:a1", "mnasnet:b1", "resnet:resnext50_32x4d", "densenet:121", "inception_v3"])
+def test_sweeps_over_width_and_resolution_are_each_configuration(ref):
+    from costcalc.engine import QUANTITIES
+
+    spec = costcalc.load_spec(ref)
+    alphas = [1.0] if spec.width.rounding == "fixed" else [0.5, 1.0]
+    res = [160, 224, 299]
+    grid = costcalc.evaluate(spec, alpha=alphas, resolution=res, per_layer=False)
+    for i, a in enumerate(alphas):
+        for j, r in enumerate(res):
+            one = costcalc.evaluate(spec, alpha=a, resolution=r, per_layer=False)
+            assert [int(grid.totals[q][i, j]) for q in QUANTITIES] == [one.total(q) for q in QUANTITIES]
+
+
+def test_the_compact_networks_of_2017_2019_side_by_side(run):
+    out = run("compare", "mobilenet_v3_large", "efficientnet_b0", "mnasnet", "shufflenet_v2", "mobilenet_v2", "--format", "json")
+    assert out.code == 0
+    rows = {r["label"]: r for r in json.loads(out.out)}
+    assert list(rows) == ["mobilenet_v3:large", "efficientnet:b0", "mnasnet:b1", "shufflenet_v2:1.0x", "mobilenet_v2"]
+    # published top-1 where the spec carries one: MobileNet v3 (torchvision), EfficientNet-B0 (Table 2)
+    assert rows["mobilenet_v3:large"]["top1"] == 74.042 and rows["efficientnet:b0"]["top1"] == 77.1
+    assert all(r["top1"] for r in rows.values())
+    assert rows["efficientnet:b0"]["totals"]["macs"] == 385_814_752  # torchvision 0.29.1, efficientnet_b0()
+    assert rows["mobilenet_v3:large"]["totals"]["params"] == 5_483_032  # torchvision 0.29.1, mobilenet_v3_large()
