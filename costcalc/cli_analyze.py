@@ -16,7 +16,7 @@ from .options import BITS, FRACTION, SPEC, Number, Setting, config_options, coun
 
 def spec_config_options(fn):
     fn = limits_options(fn)
-    fn = click.option("--set", "settings", metavar="KEY=VALUE", type=Setting(), multiple=True, help="Set a spec parameter.")(fn)
+    fn = click.option("--set", "settings", metavar="KEY=VALUE", type=Setting(), multiple=True, help="Set a spec parameter (impl=NAME: an implementation the spec lists).")(fn)
     fn = click.option("--variant", default=None, help="Variant of the spec (also SPEC:VARIANT).")(fn)
     return config_options()(fn)
 

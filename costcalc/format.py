@@ -569,6 +569,8 @@ def spec_format() -> Map:
             **shared,
             "variants": Dict(variant),
             "default_variant": Name(),
+            # the implementations people run beside the paper's network, chosen with --set impl=NAME
+            "implementations": Dict(Str(nonempty=True), Name(identifier=True)),
             "references": List(_reference(), most=MAX_REFERENCES),
             "accuracy": List(ACCURACY, most=MAX_REFERENCES),
             "budget": BUDGET,

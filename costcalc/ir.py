@@ -21,7 +21,10 @@ REQUIRED = object()
 _EMPTY: Mapping = MappingProxyType({})  # the default of a mapping field: shared, and read-only
 
 #: keys every layer item may carry besides its type-specific ones
-COMMON_KEYS = ("name", "type", "repeat", "scale", "fused", "comment", "from")
+COMMON_KEYS = ("name", "type", "repeat", "scale", "fused", "comment", "from", "pytorch")
+#: how a PyTorch implementation spells a layer (`pytorch:`): a module (nn.ReLU), a function (F.relu)
+#: or a tensor method (x.mean([2, 3])); it changes no count, only what the peer tools see (costcalc.peers)
+SPELLINGS = ("module", "functional", "method")
 #: the keys of an item that uses a block instead of naming a layer type
 INSTANCE_KEYS = ("block", "name", "args", "repeat", "comment", "from")
 
@@ -38,6 +41,7 @@ _POOL = {
     "padding": ("padding", 0),
     "ceil": ("bool", False),
     "global": ("bool", False),
+    "output": ("pair+", None),  # adaptive pooling to this size (PyTorch's AdaptiveAvgPool2d((7, 7)))
 }
 
 LAYER_TYPES: dict[str, dict[str, tuple[str, Any]]] = {
@@ -93,6 +97,7 @@ class Layer(NamedTuple):
     scale: str = "yes"  # width multiplier policy for `out`: yes | no | up
     fused: bool = False  # fused into a neighbour: no memory traffic of its own
     deferred: tuple = ()  # keys whose value is a Deferred expression (names the configuration)
+    pytorch: str = "module"  # how a PyTorch implementation spells it (SPELLINGS)
 
 
 class Deferred(NamedTuple):
@@ -163,6 +168,7 @@ class Spec(NamedTuple):
     notes: tuple[str, ...] = ()
     analyses: Mapping[str, Any] = _EMPTY  # raw `analyses:` section, read by costcalc.analysis
     budget: Any = None  # the checked `budget:` section (a mapping or a list of them), read by costcalc.budget
+    implementations: Mapping[str, str] = _EMPTY  # name -> what it is (besides "paper"): --set impl=NAME
     deferred: bool = False  # some layer key names the configuration (Deferred): resolved by the engine
     split: frozenset = frozenset()  # axes the engine evaluates one value at a time ("a", "r"): a key
     # other than `out` that varies with alpha, or any key that varies with the resolution

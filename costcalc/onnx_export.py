@@ -111,6 +111,13 @@ def export_model(spec: Spec, alpha: float = 1.0, resolution: int | None = None, 
             op = "MaxPool" if t == "maxpool" else "AveragePool"
             if a["global"]:
                 node("Global" + op, [as4(x, name)], name, name, f)
+            elif a["output"] is not None:  # adaptive: ONNX has it only where the output divides the input
+                (hi, wi), (oh, ow) = shapes[x][1:], a["output"]
+                if hi % oh or wi % ow:
+                    raise ExportError(f"{spec.source}: layer {name!r}: adaptive pooling from {hi}x{wi} to {oh}x{ow} has no "
+                                      "ONNX operator (only sizes the output divides); export at another resolution")
+                k = [hi // oh, wi // ow]
+                node(op, [as4(x, name)], name, name, f, kernel_shape=k, strides=k)
             else:
                 kh, kw = a["kernel"]
                 sh, sw = a["stride"] or (kh, kw)

@@ -21,7 +21,7 @@ import re
 from typing import Any, NamedTuple
 
 from .errors import SpecError
-from .ir import Layer
+from .ir import LAYER_TYPES, REQUIRED, Layer
 from .onnxio import Model, OnnxFormatError, Tensor
 from .rules import RULES, Shape, ShapeError
 
@@ -980,13 +980,9 @@ def _length(n: int, total_pad: int, k: int, s: int, d: int, ceil: bool) -> int:
 def _rule_attrs(ltype: str, attrs: dict) -> dict:
     """The attrs as the cost rules read them (the loader's defaults filled in)."""
     out = dict(attrs)
-    if ltype in ("conv", "dwconv"):
-        out.setdefault("groups", 1)
-        out.setdefault("multiplier", 1)
-        out.setdefault("expand", None)
-    if ltype in ("maxpool", "avgpool"):
-        out.setdefault("global", False)
-        out.setdefault("ceil", False)
+    for key, (_, default) in LAYER_TYPES[ltype].items():  # the IR's own defaults (not REQUIRED ones)
+        if default is not REQUIRED:
+            out.setdefault(key, default)
     return out
 
 

@@ -209,11 +209,31 @@ def device_option(fn):
                              "profile file (`costcalc calibrate` writes one).")(fn)
 
 
+def count_like_option(fn):
+    """--count-like: what a peer tool would print (kept with the conventions, read by conventions())."""
+    from .peers import TOOLS
+
+    def keep(ctx, param, value):
+        if value is not None:
+            ctx.meta.setdefault("costcalc.conventions", {})["count_like"] = value
+
+    return click.option("--count-like", "count_like", type=click.Choice(list(TOOLS)), default=None, expose_value=False,
+                        callback=keep, help="Add what fvcore, ptflops, thop or torchinfo would print for the network (built "
+                                            "as torchvision builds it where the spec has impl=torchvision); "
+                                            "`costcalc explain` says where it differs from the MACs.")(fn)
+
+
 def conventions():
     """The counting conventions of the running command (report.Conventions)."""
     from .report import Conventions
 
-    return Conventions(**click.get_current_context().meta.get("costcalc.conventions", {}))
+    given = click.get_current_context().meta.get("costcalc.conventions", {})
+    if given.get("count_like") is not None and given.get("batch", 1) != 1:
+        from .errors import CostcalcError
+
+        raise CostcalcError("--count-like reproduces the tools at batch 1 (ptflops reports per image, the others per "
+                            "batch): leave out --batch")
+    return Conventions(**given)
 
 
 def output_options(fn):
@@ -252,7 +272,7 @@ def limits():
 
 def spec_options(fn):
     fn = click.option("--set", "settings", metavar="KEY=VALUE", type=Setting(), multiple=True,
-                      help="Set a spec parameter (see `costcalc list`); repeatable.")(fn)
+                      help="Set a spec parameter (see `costcalc list`); repeatable. impl=torchvision (or keras, pytorchcv, as a spec lists) builds that implementation instead of the paper's network.")(fn)
     fn = click.option("--variant", default=None, help="Variant of the spec (also SPEC:VARIANT).")(fn)
     return fn
 

@@ -108,6 +108,12 @@ def pool_size(n, k: int, s: int, p: int, ceil: bool):
     return _positive(spatial(n, ("pool", k, s, p, ceil), length), f"pooling window {k} is larger than its padded input")
 
 
+def adaptive_span(n, o: int):
+    """The summed window lengths of adaptive pooling from length `n` to `o` (n when o divides n;
+    windows overlap where it does not): an int, or elementwise over an array of lengths."""
+    return sum(-(-(i + 1) * n // o) - (i * n // o) for i in range(o))
+
+
 def _pad(p, i):
     return p if isinstance(p, str) else p[i]
 
@@ -176,6 +182,11 @@ def pool(layer: Layer, ins: list[Shape], out_c) -> Cost:
     x = ins[0]
     if layer.attrs["global"]:
         return Cost(Shape(x.c, 1, 1), ops=x.elements)  # one compare/add per input element
+    if layer.attrs["output"] is not None:  # adaptive: PyTorch's windows, output i reads floor(i n / o) .. ceil((i + 1) n / o)
+        oh, ow = layer.attrs["output"]
+        rows = spatial(x.h, ("adaptive", oh), lambda n: adaptive_span(n, oh))
+        cols = spatial(x.w, ("adaptive", ow), lambda n: adaptive_span(n, ow))
+        return Cost(Shape(x.c, oh, ow), ops=x.c * rows * cols)  # one compare/add per element of every window
     kh, kw = layer.attrs["kernel"]
     sh, sw = layer.attrs["stride"] or (kh, kw)
     p = layer.attrs["padding"]

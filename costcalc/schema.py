@@ -11,7 +11,7 @@ block's arguments) is left to ``costcalc report``.
 from __future__ import annotations
 
 from . import format as fm
-from .ir import COMMON_KEYS, INSTANCE_KEYS, LAYER_TYPES, MERGE_TYPES, REQUIRED
+from .ir import COMMON_KEYS, INSTANCE_KEYS, LAYER_TYPES, MERGE_TYPES, REQUIRED, SPELLINGS
 
 EXPRESSION = {"type": "string", "pattern": r"^\$", "description": "a $ expression over the parameters and arguments"}
 _DIGITS = {"int+": 1, "channels": 1, "int0": 0}
@@ -100,7 +100,8 @@ FROM = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "strin
 def _layer_item(ltype: str) -> dict:
     props = {"type": {"const": ltype}, "name": {"type": ["string", "number"]},
              "repeat": field("int0"), "scale": {"anyOf": [{"enum": [True, False, "up"]}, EXPRESSION]},
-             "fused": field("bool"), "comment": {"type": "string"}, "from": FROM}
+             "fused": field("bool"), "comment": {"type": "string"}, "from": FROM,
+             "pytorch": {"anyOf": [{"enum": list(SPELLINGS)}, EXPRESSION]}}
     props.update({k: field(kind) for k, (kind, _) in LAYER_TYPES[ltype].items()})
     if ltype in MERGE_TYPES:
         props["branches"] = {"type": "array", "items": {"anyOf": [{"$ref": "#/$defs/layers"}, {"type": "null"}]}}

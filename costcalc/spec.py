@@ -22,6 +22,7 @@ from .ir import (
     LAYER_TYPES,
     MERGE_TYPES,
     REQUIRED,
+    SPELLINGS,
     Accuracy,
     Deferred,
     Layer,
@@ -217,6 +218,7 @@ def describe(ref: str) -> dict:
         "variants": {str(k): " ".join(str((v or {}).get("description", "")).split()) for k, v in variants.items()},
         "default_variant": doc.get("default_variant"),
         "parameters": dict(doc.get("parameters") or {}),
+        "implementations": dict(doc.get("implementations") or {}),
     }
 
 
@@ -268,6 +270,15 @@ def build_spec(
             raise SpecError(shown, "", f"no parameter {key!r} to set{did_you_mean(key, list(params))} (parameters: {known})")
         params[key] = value
 
+    impls = dict(doc.get("implementations") or {})
+    if impls or "impl" in params:
+        if "impl" not in declared:
+            ctx.fail("implementations", "a spec with implementations declares the parameter impl (its default: paper)",
+                     _line(doc, "implementations"))
+        allowed = ["paper", *impls]
+        if params["impl"] not in allowed:
+            raise SpecError(shown, "", f"no implementation {params['impl']!r}{did_you_mean(str(params['impl']), allowed)} "
+                            f"(implementations: {', '.join(allowed)})")
     for key in params:
         if key in expr.CONFIG_NAMES:
             ctx.fail(f"parameters.{key}", f"{key!r} is a reserved name (in a layer's keys it is the configuration's); "
@@ -327,6 +338,7 @@ def build_spec(
         notes=tuple(" ".join(str(n).split()) for n in doc.get("notes") or []),
         analyses=merged.get("analyses") or {},
         budget=doc.get("budget"),
+        implementations=impls,
         deferred=any(layer.deferred for layer in ctx.layers),
         split=ctx.split,
     )
@@ -585,7 +597,7 @@ class _Ctx:
             hit = self._checked_layer(item, here, scope)
             if key is not None:  # the same text checks the same way: a chain of identical items is checked once
                 self.checked[key] = hit
-        ltype, attrs, scale, fused, deferred = hit
+        ltype, attrs, scale, fused, deferred, spelling = hit
         n = self._repeat(item, here, scope) if "repeat" in item else 1
         name = self._name(item, ltype, here, scope, used)
         branches = item.get("branches")
@@ -619,7 +631,7 @@ class _Ctx:
                 inputs = tuple(ends)
             else:
                 inputs = (cur,)
-            cur = self.add(Layer(full, ltype, inputs, rattrs, here, getattr(item, "line", None), scale, fused, rdeferred))
+            cur = self.add(Layer(full, ltype, inputs, rattrs, here, getattr(item, "line", None), scale, fused, rdeferred, spelling))
             if r == 0 and n > 1:
                 self._project(n, len(self.layers) - before, here, item)
         return cur
@@ -643,6 +655,11 @@ class _Ctx:
             if s not in (True, False, "up"):
                 self.fail(f"{here}.scale", f"expected true, false or 'up', got {kind_of(s)}", _line(item, "scale"))
             scale = {True: "yes", False: "no"}.get(s, s)
+        spelling = "module"
+        if "pytorch" in item:
+            spelling = self.resolve(item["pytorch"], scope, f"{here}.pytorch", _line(item, "pytorch"))
+            if spelling not in SPELLINGS:
+                self.fail(f"{here}.pytorch", f"expected one of {', '.join(SPELLINGS)}, got {kind_of(spelling)}", _line(item, "pytorch"))
         fused = False
         if "fused" in item:
             fused = self.check_kind(self.resolve(item["fused"], scope, f"{here}.fused", _line(item, "fused")), "bool", f"{here}.fused", _line(item, "fused"))
@@ -662,15 +679,20 @@ class _Ctx:
                 self.fail(f"{here}.{key}", f"missing (a {ltype} layer needs {key!r})", getattr(item, "line", None))
         if "bias" in attrs and attrs["bias"] is None:
             attrs["bias"] = True
-        if ltype in ("maxpool", "avgpool") and not attrs["global"] and attrs["kernel"] is None:
-            self.fail(f"{here}.kernel", f"missing (a {ltype} layer needs a kernel unless global: true)", getattr(item, "line", None))
+        if ltype in ("maxpool", "avgpool"):
+            if attrs["output"] is not None and (attrs["global"] or any(k in item for k in ("kernel", "stride", "padding", "ceil"))):
+                self.fail(f"{here}.output", "an adaptive pool (output) takes no kernel, stride, padding, ceil or global",
+                          _line(item, "output"))
+            if not attrs["global"] and attrs["kernel"] is None and attrs["output"] is None:
+                self.fail(f"{here}.kernel", f"missing (a {ltype} layer needs a kernel unless global: true or an output size)",
+                          getattr(item, "line", None))
         if ltype == "conv" and (attrs["out"] is None) == (attrs["expand"] is None):
             self.fail(f"{here}.out", "a conv layer needs 'out' (channels) or 'expand' (a multiple of its input channels), not both", getattr(item, "line", None))
         bad = None if deferred else cross_check(ltype, attrs)
         if bad:
             key, message = bad
             self.fail(f"{here}.{key}", message, _line(item, key) if key in item else getattr(item, "line", None))
-        return ltype, attrs, scale, fused, tuple(deferred)
+        return ltype, attrs, scale, fused, tuple(deferred), spelling
 
 
 #: field kinds whose value may name the configuration (expr.CONFIG_NAMES): numbers and geometry
@@ -680,7 +702,7 @@ DEFERRABLE = frozenset({"channels", "int+", "int0", "pair+", "pair0", "padding",
 def cross_check(ltype: str, attrs) -> tuple | None:
     """(key, message) where a layer's keys contradict each other, else None: at load time, or for a
     layer whose keys name the configuration, when the engine has evaluated them."""
-    if ltype in ("maxpool", "avgpool") and not attrs["global"]:
+    if ltype in ("maxpool", "avgpool") and not attrs["global"] and attrs["output"] is None:
         pad = attrs["padding"]
         if not isinstance(pad, str) and any(p > k // 2 for p, k in zip(pad, attrs["kernel"])):
             # a window over padding alone has nothing to pool (PyTorch refuses it likewise)

@@ -192,3 +192,38 @@ def test_impossible_configurations_name_the_layer(layers, message):
     assert text.startswith("t.yaml:")
     assert "layers[0]" in text
     assert message in text
+
+
+# -- adaptive pooling (PyTorch's AdaptiveAvgPool2d): windows floor(i n / o) .. ceil((i + 1) n / o) --------
+
+
+def _adaptive(n, o, c=2):
+    from costcalc.spec import build_spec
+    from costcalc.yamlio import parse_yaml
+    from costcalc.engine import evaluate
+
+    text = f"name: a\ninput: {{channels: {c}, size: {n}}}\nlayers:\n  - {{type: avgpool, output: {o}}}\n"
+    return evaluate(build_spec(parse_yaml(text, "a.yaml"), "a.yaml")).layers[-1]
+
+
+def test_adaptive_pool_that_divides_is_a_plain_pool():
+    lr = _adaptive(14, 7)  # windows of 2: 7 x 7 outputs x 4 elements x 2 channels
+    assert (lr.c, lr.h, lr.w) == (2, 7, 7) and lr.values["ops"] == 2 * 14 * 14
+
+
+def test_adaptive_pool_with_overlapping_windows_by_hand():
+    # 4 -> 6: windows [0,1) [0,2) [1,2) [2,3) [2,4) [3,4): lengths 1 2 1 1 2 1 = 8 per axis
+    lr = _adaptive(4, 6)
+    assert (lr.h, lr.w) == (6, 6) and lr.values["ops"] == 2 * 8 * 8
+    # 5 -> 3: [0,2) [1,4) [3,5): 2 + 3 + 2 = 7 per axis
+    assert _adaptive(5, 3).values["ops"] == 2 * 7 * 7
+
+
+def test_adaptive_pool_takes_no_kernel():
+    from costcalc.errors import SpecError
+    from costcalc.spec import build_spec
+    from costcalc.yamlio import parse_yaml
+
+    text = "name: a\ninput: {channels: 2, size: 8}\nlayers:\n  - {type: avgpool, output: 2, kernel: 2}\n"
+    with pytest.raises(SpecError, match="an adaptive pool"):
+        build_spec(parse_yaml(text, "a.yaml"), "a.yaml")

@@ -246,3 +246,22 @@ def test_load_spec_takes_a_dict_or_yaml_text_and_gives_python_ints():
     with pytest.raises(costcalc.SpecError) as info:
         costcalc.load_spec("mobilenet", settings={"clases": 10})
     assert "no parameter 'clases' to set (did you mean 'classes'?)" in str(info.value) and "--set" not in str(info.value)
+
+
+def test_an_implementation_is_chosen_with_impl_and_checked():
+    tv = load_spec("shufflenet_v2", settings={"impl": "torchvision"})
+    assert tv.settings["impl"] == "torchvision" and "torchvision" in tv.implementations
+    with pytest.raises(SpecError) as info:
+        load_spec("shufflenet_v2", settings={"impl": "torchvison"})
+    assert "no implementation 'torchvison' (did you mean 'torchvision'?) (implementations: paper, torchvision)" in str(info.value)
+    # a spec with implementations must declare the parameter
+    with pytest.raises(SpecError, match="declares the parameter impl"):
+        load_spec("name: x\ninput: {channels: 3, size: 8}\nimplementations: {torchvision: t}\nlayers:\n  - {type: relu}\n")
+
+
+def test_list_shows_the_implementations(run):
+    import json
+
+    entries = {e["name"]: e for e in json.loads(run("list", "--format", "json").out)}
+    assert set(entries["googlenet"]["implementations"]) == {"torchvision"}
+    assert "impl=paper\\|torchvision" in run("list", "--format", "markdown").out  # a Markdown table escapes |
