@@ -10,7 +10,7 @@ import click
 from .errors import CostcalcError
 from .output import _Terminated, printable, write_output
 from .options import (
-    SPEC, Setting, budget_options, config_options, conventions, conventions_options, device_option, limits, limits_options, output_options, settings_of, spec_options,
+    SPEC, Setting, budget_options, config_options, conventions, conventions_options, count_like_option, device_option, limits, limits_options, output_options, settings_of, spec_options,
 )
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -104,10 +104,16 @@ def render_tables(tables: list, output: str | None, inputs=()) -> None:
 
 
 
-def _load(ref, variant, settings):
+def _load(ref, variant, settings, strict: bool = True):
+    """The spec; with --count-like, as torchvision builds it where the spec has that implementation
+    and impl is not set (the tools measure the PyTorch network)."""
     from .spec import load_spec
 
-    return load_spec(ref, variant=variant, settings=settings_of(settings), limits=limits())
+    given = settings_of(settings)
+    s = load_spec(ref, variant=variant, settings=given, limits=limits(), strict_settings=strict)
+    if conventions().count_like is not None and "torchvision" in s.implementations and "impl" not in given:
+        s = load_spec(ref, variant=variant, settings={**given, "impl": "torchvision"}, limits=limits(), strict_settings=strict)
+    return s
 
 
 def one_config(alpha, rho, resolution):
@@ -161,6 +167,7 @@ def cli():
 @limits_options
 @conventions_options
 @device_option
+@count_like_option
 @output_options
 def report(spec, alpha, rho, resolution, depth, group, variant, settings, fmt, output):
     """Per-layer table of one architecture in one configuration.
@@ -183,7 +190,7 @@ def report(spec, alpha, rho, resolution, depth, group, variant, settings, fmt, o
     emit(fmt, output, lambda: [rp.report_table(res, conv, depth, group)], lambda: rp.report_json(res, conv, depth, group),
          lambda: rp.report_csv_records(res, conv, depth, group),
          ["name", "type", "output", "layers", "params", "bn_params", "macs", "flops", "ops", "mem_access", "activations"]
-         + (["latency_ms"] if conventions().device is not None else []),
+         + (["latency_ms"] if conv.device is not None else []) + ([conv.count_like] if conv.count_like is not None else []),
          comments=lambda: rp.report_table(res, conv, depth, group).header[:1])
 
 
@@ -195,13 +202,49 @@ def _evaluate(evaluate, spec, alpha, resolution, rho, **kw):
 
 
 @cli.command(context_settings=CONTEXT)
+@click.argument("spec", type=SPEC)
+@config_options()
+@click.option("--layers", "by_layer", is_flag=True, help="Also the layers the difference comes from, one row each.")
+@click.option("--depth", type=click.IntRange(1, 64), default=None, help="With --layers: roll them up to this many name levels.")
+@spec_options
+@limits_options
+@count_like_option
+@output_options
+def explain(spec, alpha, rho, resolution, by_layer, depth, variant, settings, fmt, output):
+    """Why fvcore, ptflops, thop or torchinfo print another number than the MACs: what the tool would
+    print for the network, its difference to the MACs split by cause (biases, BatchNorm, activations,
+    pooling), and the layers it comes from.
+
+    \b
+    Example:
+      costcalc explain mobilenet_v2 --count-like ptflops
+      costcalc explain resnet18 --count-like thop --layers --depth 1
+    """
+    from . import report as rp
+    from .engine import evaluate
+
+    conv = conventions()
+    if conv.count_like is None:
+        raise UsageProblem("explain needs --count-like TOOL (fvcore, ptflops, thop or torchinfo)")
+    a, r, px = one_config(alpha, rho, resolution)
+    s = _load(spec, variant, settings)
+    res = _evaluate(evaluate, s, a, px, r)
+    if depth is not None and not by_layer:
+        raise UsageProblem("--depth rolls up the layers of --layers: give both")
+    emit(fmt, output, lambda: rp.explain_tables(res, conv, conv.count_like, depth)[:2 if by_layer else 1],
+         lambda: rp.explain_json(res, conv, conv.count_like, depth),
+         lambda: [{k: v for k, v in row.items()} for row in rp.explain_json(res, conv, conv.count_like, depth)["layers"]])
+
+
+@cli.command(context_settings=CONTEXT)
 @click.argument("specs", type=SPEC, nargs=-1, required=True)
 @config_options()
 @click.option("--set", "settings", metavar="KEY=VALUE", type=Setting(), multiple=True,
-              help="Set a parameter in every spec that has it.")
+              help="Set a parameter in every spec that has it (impl=torchvision: the implementation, where a spec lists it).")
 @limits_options
 @conventions_options
 @device_option
+@count_like_option
 @output_options
 def compare(specs, alpha, rho, resolution, settings, fmt, output):
     """Architectures side by side, with each figure's ratio to the first.
@@ -219,7 +262,7 @@ def compare(specs, alpha, rho, resolution, settings, fmt, output):
     given = settings_of(settings)
     results = []
     for ref in specs:
-        s = load_spec(ref, settings=given, strict_settings=False, limits=limits())
+        s = _load(ref, None, settings, strict=False)
         results.append(_evaluate(evaluate, s, a, px, r, batch=conventions().batch))
     unused = [k for k in given if not any(k in res.spec.settings for res in results)]
     if unused:
@@ -237,6 +280,7 @@ def compare(specs, alpha, rho, resolution, settings, fmt, output):
 @limits_options
 @conventions_options
 @device_option
+@count_like_option
 @output_options
 def sweep(spec, alpha, resolution, rho, variant, settings, fmt, output):
     """Every alpha x every resolution in one vectorised evaluation.
@@ -258,9 +302,9 @@ def sweep(spec, alpha, resolution, rho, variant, settings, fmt, output):
         raise UsageProblem(f"{n:,} configurations: more than {MAX_SWEEP_TABLE:,} in a {fmt}; use --format csv or json")
     s = _load(spec, variant, settings)
     conv = conventions()
-    if conv.device is not None:  # latency is per layer: the whole grid evaluated per layer, so a bounded one
+    if conv.device is not None or conv.count_like is not None:  # per layer: the whole grid evaluated per layer, so a bounded one
         if n > MAX_SWEEP_DEVICE:
-            raise UsageProblem(f"{n:,} configurations: more than {MAX_SWEEP_DEVICE:,} with --device")
+            raise UsageProblem(f"{n:,} configurations: more than {MAX_SWEEP_DEVICE:,} with --device or --count-like")
         res = _evaluate(evaluate, s, a, px, r, batch=conv.batch)
         if fmt in ("csv", "json"):
             chunks = rp.sweep_csv([res], conv) if fmt == "csv" else rp.sweep_json([res], conv, s)

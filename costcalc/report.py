@@ -21,6 +21,7 @@ class Conventions(NamedTuple):
     bytes: int = 4
     batch: int = 1
     device: object = None  # a costcalc.latency.Profile: latencies are predicted on it
+    count_like: str | None = None  # a peer tool (costcalc.peers.TOOLS): what it would print is added
 
     def lines(self) -> list[str]:
         fpm = f"{self.flops_per_mac:g}"
@@ -28,6 +29,11 @@ class Conventions(NamedTuple):
         device = [] if d is None else [
             f"latency: predicted on {d.title or d.name} [{d.name}] by a roofline per layer, max(MACs / rate, "
             f"bytes / bandwidth) + {d.overhead * 1e6:.3g} us" + (f"; {', '.join(d.fuse)} fused into the layer before" if d.fuse else "")]
+        if self.count_like is not None:
+            from .peers import TOOLS
+
+            device.append(f"{self.count_like}: what {TOOLS[self.count_like]} would print, the MACs plus what it adds "
+                          "(costcalc explain breaks it down)")
         return [
             f"1 MAC = 1 multiply-accumulate = {fpm} FLOPs (--flops-per-mac {fpm}); MACs count conv and linear layers only",
             "params = weights + biases (as the spec sets them) + BatchNorm scale/shift (shown as BN params)",
@@ -114,6 +120,17 @@ def timed(result: Result, conv: Conventions, pred=None) -> Result:
     return result._replace(layers=layers, totals={**result.totals, "latency_ns": ns.sum(axis=0) + run})
 
 
+def counted(result: Result, conv: Conventions) -> Result:
+    """With --count-like: each layer's count by that tool in its values (peer), rolled up as any count."""
+    if conv.count_like is None or not result.layers or "peer" in result.layers[0].values:
+        return result
+    from .peers import count_like
+
+    counts = count_like(result, conv.count_like)
+    layers = [lr._replace(values={**lr.values, "peer": lc.total}) for lr, lc in zip(result.layers, counts)]
+    return result._replace(layers=layers, totals={**result.totals, "peer": sum((lc.total for lc in counts), 0)})
+
+
 def totals_dict(result: Result, conv: Conventions) -> dict:
     t = {q: _scalar(result.total(q)) for q in ("params", "bn_params", "weights", "macs", "ops", "mem_access", "activations")}
     out = {
@@ -132,6 +149,8 @@ def totals_dict(result: Result, conv: Conventions) -> dict:
     }
     if "latency_ns" in result.totals:
         out["latency_ms"] = round(_scalar(result.totals["latency_ns"]) / 1e6, 6)
+    if "peer" in result.totals:
+        out[conv.count_like] = _scalar(result.totals["peer"])
     return out
 
 
@@ -202,7 +221,7 @@ def _grouped(result: Result, group: str) -> list[dict]:
             out[key] = {**r, "name": key, "type": key, "output": None, "layers": 1}
         else:
             row["layers"] += 1
-            for q in ("params", "bn_params", "macs", "ops", "mem_access", "activations", "latency_ns"):
+            for q in ("params", "bn_params", "macs", "ops", "mem_access", "activations", "latency_ns", "peer"):
                 if q in r:
                     row[q] += r[q]
     return sorted(out.values(), key=lambda row: (-row["macs"], -row["params"], row["name"]))
@@ -249,7 +268,7 @@ def report_table(result: Result, conv: Conventions, depth: int | None = None, gr
         from .latency import predict
 
         pred = predict(result, conv.device)  # once: for the column and for the note
-    result = timed(result, conv, pred)
+    result = counted(timed(result, conv, pred), conv)
     spec = result.spec
     cfg = config_dict(result, conv)
     tot = totals_dict(result, conv)
@@ -279,9 +298,12 @@ def report_table(result: Result, conv: Conventions, depth: int | None = None, gr
         table.columns = [c for c in table.columns if c[1] != "output"]
     if conv.device is not None:
         table.columns.insert(-1, ("Latency ms", "latency", "right"))
+    if conv.count_like is not None:
+        table.columns.insert(-1, (conv.count_like, "peer", "right"))
     bars = {}  # repeated layers have equal shares: format each share once
     append = table.rows.append
-    if depth is None and group is None and result.layers and type(result.layers[0].c) is int and conv.device is None:
+    if (depth is None and group is None and result.layers and type(result.layers[0].c) is int and conv.device is None
+            and conv.count_like is None):
         for lr in result.layers:
             v = lr.values
             share = v["macs"] / total_macs
@@ -302,11 +324,13 @@ def report_table(result: Result, conv: Conventions, depth: int | None = None, gr
             "output": "" if r["output"] is None else shape_text(*r["output"]), "params": f"{r['params']:,}",
             "macs": f"{r['macs']:,}", "mem_access": f"{r['mem_access']:,}", "share": cell,
             "latency": f"{r['latency_ns'] / 1e6:.3f}" if "latency_ns" in r else "",
+            "peer": f"{r['peer']:,}" if "peer" in r else "",
         })
     table.footer.append({
         "name": "Total", "type": f"{len(result.layers)} layers", "output": "",
         "params": grouped(tot["params"]), "macs": grouped(tot["macs"]), "mem_access": grouped(tot["mem_access"]),
         "share": "", "latency": f"{tot['latency_ms']:.3f}" if "latency_ms" in tot else "",
+        "peer": grouped(tot[conv.count_like]) if conv.count_like in tot else "",
     })
     p = peak_of(result)
     fl = tot["flops"]
@@ -319,7 +343,19 @@ def report_table(result: Result, conv: Conventions, depth: int | None = None, gr
         f"peak activation memory {human(p.elements)} elements = {human(p.elements * conv.bytes)}B"
         f" at {p.layer} ({p.alive} tensors alive)",
     ] + ([missing] if missing else []) + ([latency_note(pred, conv, result.batch)] if pred is not None else [])
+    if conv.count_like is not None:
+        table.notes.append(peer_note(result, conv.count_like))
     return table
+
+
+def peer_note(result: Result, tool: str) -> str:
+    """'ptflops would print 320,300,008 = MACs 300,774,272 + biases 1,000 + BatchNorm ...'."""
+    from .peers import PARTS, count_like, totals
+
+    t = totals(count_like(result, tool))
+    names = {"biases": "biases", "batchnorm": "BatchNorm", "activations": "activations", "pooling": "pooling"}
+    added = " + ".join(f"{names[p]} {grouped(_scalar(t[p]))}" for p in PARTS[1:] if _scalar(t[p]))
+    return f"{tool} would print {grouped(_scalar(t['total']))} = MACs {grouped(_scalar(t['macs']))}" + (f" + {added}" if added else "")
 
 
 def latency_note(pred, conv: Conventions, batch: int) -> str:
@@ -331,7 +367,7 @@ def latency_note(pred, conv: Conventions, batch: int) -> str:
 
 
 def report_json(result: Result, conv: Conventions, depth: int | None = None, group: str | None = None) -> dict:
-    result = timed(result, conv)
+    result = counted(timed(result, conv), conv)
     spec = result.spec
     p = peak_of(result)
     layers = []
@@ -342,6 +378,7 @@ def report_json(result: Result, conv: Conventions, depth: int | None = None, gro
             "flops": _num(r["macs"] * conv.flops_per_mac), "ops": r["ops"],
             "mem_access": r["mem_access"], "activations": r["activations"],
             **({"latency_ms": round(r["latency_ns"] / 1e6, 6)} if "latency_ns" in r else {}),
+            **({conv.count_like: r["peer"]} if "peer" in r else {}),
         })
     return {
         "spec": spec.name,
@@ -363,8 +400,8 @@ def report_csv_records(result: Result, conv: Conventions, depth=None, group=None
     rows = [{**r, "output": "" if r["output"] is None else shape_text(*r["output"])} for r in doc["layers"]]
     t = doc["totals"]
     rows.append({"name": "Total", "type": "", "output": "", "layers": len(result.layers),
-                 **{q: t[q] for q in ("params", "bn_params", "macs", "flops", "ops", "mem_access", "activations", "latency_ms")
-                    if q in t}})
+                 **{q: t[q] for q in ("params", "bn_params", "macs", "flops", "ops", "mem_access", "activations", "latency_ms",
+                                      conv.count_like) if q in t}})
     return rows
 
 
@@ -377,7 +414,8 @@ def compare_table(results: list[Result], conv: Conventions) -> Table:
             ("fp32 MB", "size_mb", "right"), ("MACs", "macs", "right"), ("FLOPs", "flops", "right"),
             ("Mem access", "mem_access", "right"), ("Peak act.", "peak_activation", "right"),
             ("Top-1 %", "top1", "right"),
-        ] + ([("Latency ms", "latency_ms", "right")] if conv.device is not None else []),
+        ] + ([("Latency ms", "latency_ms", "right")] if conv.device is not None else [])
+          + ([(conv.count_like, "peer", "right")] if conv.count_like is not None else []),
         header=conv.lines()[:1] + conv.lines()[3:] + [f"{r.spec.label}: {note}" for r in results
                                                        for note in [uncosted_note(r.spec)] if note],
     )
@@ -391,6 +429,7 @@ def compare_table(results: list[Result], conv: Conventions) -> Table:
             **{k: human(t[k]) for k in ("params", "macs", "flops", "mem_access", "peak_activation")},
             "top1": "" if obj["top1"] is None else f"{obj['top1']:.1f}",
             **({"latency_ms": f"{t['latency_ms']:.3f}"} if "latency_ms" in t else {}),
+            **({"peer": human(t[conv.count_like])} if conv.count_like in t else {}),
         })
         if first is None:
             first = t
@@ -399,6 +438,7 @@ def compare_table(results: list[Result], conv: Conventions) -> Table:
             "spec": "  vs first",
             **{k: f"{t[k] / first[k]:.2f}x" if first[k] else "" for k in
                ("params", "size_mb", "macs", "flops", "mem_access", "peak_activation", "latency_ms") if k in t},
+            **({"peer": f"{t[conv.count_like] / first[conv.count_like]:.2f}x"} if first.get(conv.count_like) else {}),
         })
     return table
 
@@ -406,7 +446,7 @@ def compare_table(results: list[Result], conv: Conventions) -> Table:
 def compare_json(results: list[Result], conv: Conventions) -> list[dict]:
     out = []
     for res in results:
-        res = timed(res, conv)
+        res = counted(timed(res, conv), conv)
         cfg = config_dict(res, conv)
         out.append({
             "spec": res.spec.name,
@@ -428,7 +468,8 @@ def sweep_table(result: Result, conv: Conventions) -> Table:
             ("alpha", "alpha", "right"), ("Input", "input", "right"), ("Params", "params", "right"),
             ("MACs", "macs", "right"), ("FLOPs", "flops", "right"), ("Mem access", "mem", "right"),
             ("Top-1 %", "top1", "right"),
-        ] + ([("Latency ms", "latency", "right")] if conv.device is not None else []),
+        ] + ([("Latency ms", "latency", "right")] if conv.device is not None else [])
+          + ([(conv.count_like, "peer", "right")] if conv.count_like is not None else []),
         header=conv.lines()[:1] + conv.lines()[3:],
     )
     for rec in sweep_records(result, conv):
@@ -437,23 +478,30 @@ def sweep_table(result: Result, conv: Conventions) -> Table:
             "macs": human(rec["macs"]), "flops": human(rec["flops"]), "mem": human(rec["mem_access"]),
             "top1": "" if rec["top1"] is None else f"{rec['top1']:.1f}",
             "latency": f"{rec['latency_ms']:.3f}" if "latency_ms" in rec else "",
+            "peer": human(rec[conv.count_like]) if conv.count_like in rec else "",
         })
     return table
 
 
 def sweep_records(result: Result, conv: Conventions) -> list[dict]:
     """One record per configuration (plain Python numbers; top-1 where the spec publishes one; with a
-    device, the predicted latency)."""
+    device, the predicted latency; with --count-like, the tool's count)."""
     cols = _sweep_columns(result, conv)
-    fields = SWEEP_FIELDS + (("latency_ms",) if len(cols) > len(SWEEP_FIELDS) else ())
-    return [dict(zip(fields, row)) for row in zip(*cols)]
+    return [dict(zip(sweep_fields(conv), row)) for row in zip(*cols)]
 
 
 SWEEP_FIELDS = ("alpha", "resolution", "params", "weights", "macs", "flops", "mem_access", "top1")
 
 
+def sweep_fields(conv: Conventions) -> tuple:
+    """The sweep's fields: SWEEP_FIELDS, then latency_ms with a device, then the tool with --count-like."""
+    return SWEEP_FIELDS + (("latency_ms",) if conv.device is not None else ()) + (
+        (conv.count_like,) if conv.count_like is not None else ())
+
+
 def _sweep_columns(result: Result, conv: Conventions):
-    """Per configuration: alpha, resolution, params, weights, macs, flops, mem_access, top1 as lists."""
+    """Per configuration: alpha, resolution, params, weights, macs, flops, mem_access, top1 as lists
+    (and the extra fields of sweep_fields)."""
     a = np.broadcast_to(result.alpha, result.shape).reshape(-1).tolist()
     r = np.broadcast_to(result.resolution, result.shape).reshape(-1).tolist()
     p, w, m, mem = (np.broadcast_to(result.total(q), result.shape).reshape(-1)
@@ -465,23 +513,28 @@ def _sweep_columns(result: Result, conv: Conventions):
         flops = [_num(x) for x in (m * fpm).tolist()]
     top1 = published_accuracy(result.spec)
     top = [top1.get((round(ai, 9), ri)) for ai, ri in zip(a, r)] if top1 else [None] * len(a)
+    cols = [a, r, p.tolist(), w.tolist(), m.tolist(), flops, mem.tolist(), top]
     if conv.device is not None:
         ns = timed(result, conv).totals["latency_ns"]
-        lat = [round(x / 1e6, 6) for x in np.broadcast_to(ns, result.shape).reshape(-1).tolist()]
-        return a, r, p.tolist(), w.tolist(), m.tolist(), flops, mem.tolist(), top, lat
-    return a, r, p.tolist(), w.tolist(), m.tolist(), flops, mem.tolist(), top
+        cols.append([round(x / 1e6, 6) for x in np.broadcast_to(ns, result.shape).reshape(-1).tolist()])
+    if conv.count_like is not None:
+        cols.append(np.broadcast_to(counted(result, conv).totals["peer"], result.shape).reshape(-1).tolist())
+    return cols
+
+
+def _cell(v) -> str:
+    return "" if v is None else repr(v)
 
 
 def sweep_csv(blocks, conv: Conventions):
     """The sweep as CSV text chunks, one per block of results (streamed: bounded memory), after the
     conventions as '#' comment lines."""
-    yield "".join(f"# {line}\n" for line in conv.lines()) + ",".join(
-        SWEEP_FIELDS + (("latency_ms",) if conv.device is not None else ())) + "\n"
+    fields = sweep_fields(conv)
+    yield "".join(f"# {line}\n" for line in conv.lines()) + ",".join(fields) + "\n"
     for result in blocks:
         cols = _sweep_columns(result, conv)
-        if conv.device is not None:
-            yield "".join(f"{a!r},{r},{p},{w},{m},{f!r},{mem},{'' if t is None else repr(t)},{lat!r}\n"
-                          for a, r, p, w, m, f, mem, t, lat in zip(*cols))
+        if len(fields) > len(SWEEP_FIELDS):
+            yield "".join(",".join(_cell(v) for v in row) + "\n" for row in zip(*cols))
             continue
         yield "".join(f"{a!r},{r},{p},{w},{m},{f!r},{mem},{'' if t is None else repr(t)}\n"
                       for a, r, p, w, m, f, mem, t in zip(*cols))
@@ -492,16 +545,17 @@ def sweep_json(blocks, conv: Conventions, spec):
     import json
 
     head = {"spec": spec.name, "variant": spec.variant, "flops_per_mac": conv.flops_per_mac, "conventions": conv.lines()}
+    extra = sweep_fields(conv)[len(SWEEP_FIELDS):]
     yield json.dumps(head)[:-1] + ', "configs": ['
     first = True
     for result in blocks:
         cols = _sweep_columns(result, conv)
-        lats = cols[8] if len(cols) > 8 else [None] * len(cols[0])
+        more = list(zip(*cols[8:])) if extra else [()] * len(cols[0])
         body = ",\n  ".join(
             f'{{"alpha": {a!r}, "resolution": {r}, "params": {p}, "weights": {w}, "macs": {m}, '
             f'"flops": {f!r}, "mem_access": {mem}, "top1": {"null" if t is None else repr(t)}'
-            + ("}" if lat is None else f', "latency_ms": {lat!r}}}')
-            for a, r, p, w, m, f, mem, t, lat in zip(*cols[:8], lats))
+            + "".join(f', {json.dumps(k)}: {v!r}' for k, v in zip(extra, x)) + "}"
+            for (a, r, p, w, m, f, mem, t), x in zip(zip(*cols[:8]), more))
         if body:
             yield ("\n  " if first else ",\n  ") + body
             first = False
@@ -622,10 +676,11 @@ def list_table(entries: list[dict]) -> Table:
         table.rows.append({
             "name": e["name"], "title": e["title"],
             "variants": ", ".join(f"{v}*" if v == default else v for v in e["variants"]),
-            "parameters": ", ".join(f"{k}={v}" for k, v in e["parameters"].items() if not isinstance(v, (dict, list))),
+            "parameters": ", ".join(f"{k}={'|'.join(['paper', *e.get('implementations', {})])}" if k == "impl" else f"{k}={v}"
+                                    for k, v in e["parameters"].items() if not isinstance(v, (dict, list))),
             "description": e["description"],
         })
-    table.notes.append("* default variant; choose one as NAME:VARIANT (or NAME_VARIANT, as torchvision names them: resnet18) or with --variant; set parameters with --set KEY=VALUE")
+    table.notes.append("* default variant; choose one as NAME:VARIANT (or NAME_VARIANT, as torchvision names them: resnet18) or with --variant; set parameters with --set KEY=VALUE; impl=NAME builds the implementation people run instead of the paper's network")
     return table
 
 
@@ -833,3 +888,88 @@ def devices_table(entries: list[dict]) -> Table:
                            "overhead": f"{e['overhead_us']:g}",
                            **{k: f"{e[f'{k}_gmacs']:g}" for k in ("conv", "conv1x1", "group", "dwconv", "linear")}})
     return table
+
+
+# -- why the peer tools disagree ---------------------------------------------------------------------
+
+PART_NAMES = {"macs": "MACs", "biases": "+ biases", "batchnorm": "+ BatchNorm", "activations": "+ activations",
+              "pooling": "+ pooling"}
+
+
+def explain_json(result: Result, conv: Conventions, tool: str, depth: int | None = None) -> dict:
+    """What `tool` would print, and its difference to costcalc's MACs split by cause and by the rule
+    that adds it, in total and per layer (the layers where the tool adds anything; rolled up with
+    `depth`)."""
+    from .peers import PARTS, TOOLS, count_like, rule_of, totals
+
+    counts = count_like(result, tool)
+    t = totals(counts)
+    parts = [{"part": "macs", "rule": "conv + linear multiply-accumulates, as costcalc counts them", "count": t["macs"],
+              "layers": sum(1 for lc in counts if lc.parts["macs"])}]
+    index: dict = {}
+    for layer, lc in zip(result.spec.layers, counts):
+        for p in PARTS[1:]:
+            if lc.parts[p]:
+                key = (p, rule_of(tool, layer))
+                if key not in index:
+                    index[key] = len(parts)
+                    parts.append({"part": p, "rule": key[1], "count": 0, "layers": 0})
+                row = parts[index[key]]
+                row["count"] += lc.parts[p]
+                row["layers"] += 1
+    parts[1:] = sorted(parts[1:], key=lambda r: (PARTS.index(r["part"]), -r["count"]))
+    by_name: dict = {}
+    order: list = []
+    for layer, lc in zip(result.spec.layers, counts):
+        key = lc.name if depth is None else _prefix(lc.name, depth)
+        row = by_name.get(key)
+        if row is None:
+            row = by_name[key] = {"name": key, "type": lc.type, "pytorch": layer.pytorch, "layers": 0,
+                                  **dict.fromkeys(PARTS, 0)}
+            order.append(key)
+        elif row["type"] != lc.type or depth is not None:
+            row["type"], row["pytorch"] = "block", ""
+        row["layers"] += 1
+        for p in PARTS:
+            row[p] += lc.parts[p]
+    layers = []
+    for key in order:
+        row = by_name[key]
+        row[tool] = sum(row[p] for p in PARTS)
+        row["difference"] = row[tool] - row["macs"]
+        if row["difference"]:
+            layers.append(row)
+    return {
+        "spec": result.spec.name, "label": result.spec.label, "config": config_dict(result, conv),
+        "tool": tool, "version": TOOLS[tool], "macs": t["macs"], "count": t["total"], "difference": t["total"] - t["macs"],
+        "parts": parts, "layers": layers,
+    }
+
+
+def explain_tables(result: Result, conv: Conventions, tool: str, depth: int | None = None) -> list[Table]:
+    doc = explain_json(result, conv, tool, depth)
+    cfg = doc["config"]
+    head = Table(
+        title=f"Why {tool} prints {grouped(doc['count'])} for {result.spec.label} ({cfg['alpha']:g}x, {cfg['resolution'][0]} px), "
+              f"not {grouped(doc['macs'])} MACs",
+        columns=[("Part", "part", "left"), ("Count", "count", "right"), ("Layers", "layers", "right"), ("What and how", "rule", "left")],
+        header=[f"reproduced: {doc['version']}, on the network "
+                + ("as torchvision builds it (impl=torchvision)" if result.spec.settings.get("impl") == "torchvision"
+                   else "as the spec builds it")],
+    )
+    for p in doc["parts"]:
+        head.rows.append({"part": PART_NAMES[p["part"]], "count": grouped(p["count"]), "layers": f"{p['layers']}", "rule": p["rule"]})
+    head.footer.append({"part": f"= {tool}", "count": grouped(doc["count"]), "layers": "", "rule": ""})
+    head.notes.append(f"difference {grouped(doc['difference'])} = "
+                      + (" + ".join(grouped(p["count"]) for p in doc["parts"] if p["part"] != "macs") or "0"))
+    per = Table(
+        title=f"Layer by layer: where {tool} adds to the MACs" + (f" (rolled up to depth {depth})" if depth else ""),
+        columns=[("Layer", "name", "left"), ("Type", "type", "left"), ("PyTorch", "pytorch", "left"), ("MACs", "macs", "right"),
+                 (tool, "count", "right"), ("Difference", "difference", "right"), ("Why", "why", "left")],
+    )
+    for row in doc["layers"]:
+        why = ", ".join(f"{PART_NAMES[p].lstrip('+ ')} {grouped(row[p])}" for p in ("biases", "batchnorm", "activations", "pooling") if row[p])
+        per.rows.append({"name": row["name"], "type": row["type"] if row["layers"] == 1 else f"block ({row['layers']})",
+                         "pytorch": row["pytorch"] if row["layers"] == 1 else "", "macs": grouped(row["macs"]),
+                         "count": grouped(row[tool]), "difference": f"+{grouped(row['difference'])}", "why": why})
+    return [head, per]
