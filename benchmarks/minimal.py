@@ -2,7 +2,7 @@
 
 MobileNet v1 (Howard et al. 2017, Table 1), written out by hand with costcalc's stated conventions
 (TF-slim width rounding max(int(c * alpha), 8), 'same' padding, BatchNorm + ReLU after every conv,
-no biases, an unscaled 1000-way classifier without bias, memory access = inputs + outputs + weights)
+no conv biases, an unscaled 1000-way classifier with its bias as in TF-slim, memory access = inputs + outputs + weights)
 and no costcalc code at all. Its totals over an alpha x resolution grid are grouped by feature-map
 size: each count is (a function of alpha) x (the square of one of six feature-map sizes), so the
 grid costs six outer products per quantity.
@@ -74,13 +74,13 @@ def totals(alphas: np.ndarray, res: np.ndarray) -> dict:
         add("activations", jo, co)
         bn_relu(co, jo)
         c, j = co, jo
-    add("ops", j, c)  # global average pool, then the 1000-way classifier and softmax
+    add("ops", j, c)  # global average pool, then the 1000-way classifier (1,000 biases) and softmax
     add("mem_access", j, c)
-    const["mem_access"] += c + c + 1000 + c * 1000 + 2000
+    const["mem_access"] += c + c + 1000 + c * 1000 + 1000 + 2000
     const["activations"] += c + 1000 + 1000
-    const["params"] += c * 1000
+    const["params"] += c * 1000 + 1000
     const["macs"] += c * 1000
-    const["ops"] += 1000
+    const["ops"] += 1000 + 1000
     out = {}
     for q in QUANTITIES:
         total = np.repeat(const[q][:, None], res.size, axis=1)

@@ -59,7 +59,7 @@ def test_the_batch_in_every_command(run):
 
     doc = json.loads(run("report", "mobilenet", "--batch", "8", "--format", "json").out)
     assert doc["config"]["batch"] == 8 and doc["totals"]["macs"] == 8 * 568_740_352
-    assert doc["totals"]["params"] == 4_230_976 and "batch 8" in doc["conventions"][-1]
+    assert doc["totals"]["params"] == 4_231_976 and "batch 8" in doc["conventions"][-1]  # weights are not per image
     from conftest import read_csv
 
     sweep = read_csv(run("sweep", "mobilenet", "--alpha", "1,0.5", "--batch", "2", "--format", "csv").out)
