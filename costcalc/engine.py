@@ -129,8 +129,10 @@ def evaluate(spec: Spec, alpha=1.0, resolution=None, rho=None, *, grid: bool = T
         alphas = _as_1d(alpha, "alpha", MAX_ALPHA)
         if np.any(alphas != 1):
             bad = float(alphas[alphas != 1][0])
+            hint = (f"use {spec.width.use}" if spec.width.use else
+                    "to scale it, give the spec a width rule (an ONNX model: costcalc convert writes it as YAML first)")
             raise SpecError(spec.source, "", f"the widths of this network are fixed (width: {{rounding: fixed}}), so alpha must "
-                            f"be 1, got {bad:g}; to scale it, give the spec a width rule (an ONNX model: costcalc convert writes it as YAML first)")
+                            f"be 1, got {bad:g}; {hint}")
     enabled = gc.isenabled()
     gc.disable()  # the walk allocates many small objects and frees none: no cycles to collect
     try:

@@ -461,7 +461,7 @@ OPTIONS = Map({
     "fc_bits": BITS,
     "index_bits": BITS,
     "huffman": Enum("off", "measured", "entropy"),
-    "fillers": Enum("random", "none"),
+    "fillers": Enum("random", "none", "bracket"),  # bracket: a reference passes between the two estimates
     "type": Str(nonempty=True),
 })
 
@@ -485,6 +485,9 @@ def _reference() -> Map:
 
 
 ACCURACY = Map({"top1": Num(0, 100), "config": CONFIG, "source": Str(nonempty=True)}, required=("top1", "source"))
+#: a published cost figure of a cited paper that verify does not check, and why (verify's coverage)
+UNCHECKED = Map({"figure": Str(nonempty=True), "source": Str(nonempty=True), "reason": Str(nonempty=True)},
+                required=("figure", "source", "reason"), what="a mapping (figure, source, reason)")
 
 COMPRESSION = Map({
     "source": Str(),
@@ -515,7 +518,8 @@ WIDTH = Map({
     "divisor": Int(1, 4096),
     "min_channels": Int(1, 2**20),
     "multiplier": Num(0, 64, lo_open=True),
-}, what="a mapping (rounding, divisor, min_channels, multiplier)")
+    "use": Str(nonempty=True),  # with fixed widths: what to use instead of --alpha
+}, what="a mapping (rounding, divisor, min_channels, multiplier, use)")
 
 LAYERS = Anything("a non-empty list of layers")
 BLOCK = Map({
@@ -573,6 +577,7 @@ def spec_format() -> Map:
             "implementations": Dict(Str(nonempty=True), Name(identifier=True)),
             "references": List(_reference(), most=MAX_REFERENCES),
             "accuracy": List(ACCURACY, most=MAX_REFERENCES),
+            "unchecked": List(UNCHECKED, most=MAX_REFERENCES),
             "budget": BUDGET,
         }, required=("input", "layers"), what="a mapping at the top level")
     return _SPEC

@@ -144,6 +144,7 @@ class WidthPolicy(NamedTuple):
     rounding: str = "truncate"  # truncate: int(c*alpha) | make_divisible | round | fixed (alpha must be 1)
     divisor: int = 8
     min_channels: int = 1
+    use: str = ""  # with fixed widths: what to use instead of --alpha (ShuffleNet v1: --set scale=S)
     multiplier: float = 1.0  # the network's own width at alpha 1 (EfficientNet-B3: 1.2): channels = base x (alpha x multiplier)
 
 
