@@ -66,8 +66,9 @@ def test_groups_that_do_not_divide_are_a_located_error(run):
     # g = 5 is not in Table 1's channel table: a one-line error naming the expression
     r = run("report", "shufflenet", "--set", "groups=5")
     assert r.code == 2 and r.err.count("\n") == 1 and "stage_channels[groups]" in r.err and "no entry 5" in r.err
-    # a table that exists but does not divide: bottleneck 100 / 4 = 25 channels shuffled in 3 groups
-    r = run("report", "shufflenet", "--set", "stage_channels={3: [100, 200, 400]}")
+    # a table that exists but does not divide: pytorchcv's int(c x s) widths keep 100, so the bottleneck
+    # 100 / 4 = 25 channels is shuffled in 3 groups (the paper's rule rounds 100 to 96 first)
+    r = run("report", "shufflenet", "--set", "stage_channels={3: [100, 200, 400]}", "--set", "impl=pytorchcv")
     assert r.code == 2 and "channels 25 not divisible by groups 3" in r.err and "stage2/1/concat/main/shuffle" in r.err
 
 
@@ -120,16 +121,21 @@ def test_mobilenet_v2_inverted_residual_by_hand():
 
 
 def test_squeezenext_block_by_hand():
-    # stage 1, a residual block at 56x56 (3,136) with C = 32: 1x1 32->16, 1x1 16->8, 3x1 8->16, 1x3 16->16, 1x1 16->32
-    # 3136 * (32*16 + 16*8 + 8*16*3 + 16*16*3 + 16*32) = 3136 * 2304 = 7,225,344
-    assert block_sum("squeezenext", "stage1/block.1") == 3136 * 2304 == 7_225_344
+    # the official 1.0-SqNxt-23 at 227 px: conv1 7x7/2 unpadded gives 111, the 3x3/2 ceil-mode pool 55;
+    # a residual block of stage 1 at 55x55 (3,025) with C = 32: 1x1 32->16, 1x1 16->8, 1x3 8->16, 3x1 16->16, 1x1 16->32
+    # 3025 * (32*16 + 16*8 + 8*16*3 + 16*16*3 + 16*32) = 3025 * 2304 = 6,969,600
+    assert block_sum("squeezenext", "features/stage1/block.1") == 3025 * 2304 == 6_969_600
+    # pytorchcv's port at 224 px: conv1 padded by 1 gives 110, the pool 55 as well; its blocks have biases
+    assert block_sum("squeezenext", "features/stage1/block.1", settings={"impl": "pytorchcv"}) == 6_969_600
 
 
 def test_squeezenext_factorised_kernel_saves_a_third():
     # a 3x1 + 1x3 pair costs 2*3 = 6 weights per channel pair where a 3x3 costs 9
     res = costcalc.evaluate(costcalc.load_spec("squeezenext"))
-    pair = int(quantity(res, "weights", "stage1/block.1/add/main/conv3x1/conv"))
-    assert pair == 8 * 16 * 3 + 16  # 3x1 from 8 to 16 channels, plus 16 biases
+    first = int(quantity(res, "weights", "features/stage1/block.1/unit/add/main/conv3/conv"))
+    assert first == 8 * 16 * 3  # the second block's first factor: 1x3 from 8 to 16 channels, no bias
+    kinds = [layer.attrs["kernel"] for layer in res.spec.layers if layer.name.endswith("/conv3/conv")][:3]
+    assert kinds == [(3, 1), (1, 3), (3, 1)]  # the order alternates from block to block (the prototxt)
 
 
 @pytest.mark.parametrize("name", ["xception", "googlenet", "mobilenet_v2", "resnet50", "squeezenext"])
