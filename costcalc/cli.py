@@ -328,9 +328,11 @@ def sweep(spec, alpha, resolution, rho, variant, settings, fmt, output):
 
 @cli.command(context_settings=CONTEXT)
 @click.argument("specs", type=SPEC, nargs=-1)
+@click.option("--unchecked", "list_unchecked", is_flag=True,
+              help="List the published cost figures that are not checked, with the reason, instead.")
 @output_options
 @click.pass_context
-def verify(ctx, specs, fmt, output):
+def verify(ctx, specs, list_unchecked, fmt, output):
     """Check bundled specs (or the named ones) against their papers' published numbers.
 
     Exit status 1 if any figure is outside its tolerance. Known, explained
@@ -340,15 +342,22 @@ def verify(ctx, specs, fmt, output):
     Example:
       costcalc verify
       costcalc verify mobilenet squeezenet --format markdown
+      costcalc verify --unchecked          # the published figures not checked, and why
     """
     from . import report as rp
     from .spec import bundled_names
-    from .verify import verify as run
+    from .verify import unchecked, verify as run
 
+    refs = specs or bundled_names()
+    missing = [u for ref in refs for u in unchecked(ref)]
+    if list_unchecked:
+        emit(fmt, output, lambda: [rp.unchecked_table(missing)], lambda: missing, lambda: missing,
+             ["spec", "figure", "source", "reason"], counts=False)
+        return
     checks = []
-    for ref in specs or bundled_names():
+    for ref in refs:
         checks.extend(run(ref))
-    emit(fmt, output, lambda: [rp.verify_table(checks)], lambda: rp.verify_records(checks),
+    emit(fmt, output, lambda: [rp.verify_table(checks, missing)], lambda: rp.verify_records(checks),
          lambda: rp.verify_records(checks),
          ["spec", "quantity", "layer", "config_text", "published", "computed", "delta", "tolerance", "status", "source"])
     if any(not c.ok for c in checks):

@@ -17,7 +17,7 @@ BASE = ("params", "weights", "bn_params", "macs", "flops", "mem_access", "activa
 #: the quantities costcalc.analysis registers; named here so that a spec can be validated without
 #: importing the analyses (start-up time). A test checks this list against the registry.
 DERIVED = (
-    "compressed_size_mb", "compression_ratio", "dws_standard_macs", "dws_standard_weights",
+    "compressed_size_mb", "compression_ratio", "dws_standard_macs", "dws_standard_weights", "pruned_params",
     "type_macs_pct", "type_weights_pct",
 )
 

@@ -588,7 +588,17 @@ def budget_table(checks, conv: Conventions) -> Table:
     return table
 
 
-def verify_table(checks: list[Check]) -> Table:
+def coverage(checks: list[Check], unchecked: list[dict]) -> dict:
+    """How many of the cited papers' (and their authors' releases') cost figures verify checks."""
+    from .verify import kind_of_source
+
+    kinds = [kind_of_source(c.reference.source) for c in checks]
+    published = sum(1 for k in kinds if k != "implementation")
+    return {"published_checked": published, "unchecked": len(unchecked), "published": published + len(unchecked),
+            "implementation_counts": len(kinds) - published}
+
+
+def verify_table(checks: list[Check], unchecked: list[dict] | None = None) -> Table:
     table = Table(
         title="Published figures vs computed",
         columns=[
@@ -610,6 +620,12 @@ def verify_table(checks: list[Check]) -> Table:
     failed = sum(1 for c in checks if c.status == "FAIL")
     dev = [c for c in checks if c.status == "deviates"]
     table.notes.append(f"{len(checks) - failed - len(dev)} passed, {failed} failed, {len(dev)} known deviations")
+    if checks and unchecked is not None:
+        cov = coverage(checks, unchecked)
+        table.notes.append(
+            f"coverage: {cov['published_checked']} of the {cov['published']} published cost figures (papers and their "
+            f"authors' releases) checked; {cov['unchecked']} unchecked, each with its reason (costcalc verify --unchecked); "
+            f"and {cov['implementation_counts']} implementation counts")
     if not checks:
         table.notes.append("no published figures to check: a spec lists them under `references` (an ONNX model has "
                            "none; `costcalc convert` writes it as YAML, where references can be added)")
@@ -621,6 +637,8 @@ def verify_table(checks: list[Check]) -> Table:
 
 
 def verify_records(checks: list[Check]) -> list[dict]:
+    from .verify import kind_of_source
+
     out = []
     for c in checks:
         r = c.reference
@@ -629,10 +647,19 @@ def verify_records(checks: list[Check]) -> list[dict]:
         out.append({
             "spec": c.spec, "quantity": r.quantity, "layer": r.layer, "config": cfg, "config_text": text,
             "published": r.value, "computed": c.computed, "delta": c.delta, "tolerance": r.tolerance,
-            "status": c.status, "source": r.source, "convention": r.convention, "note": r.note,
+            "status": c.status, "source": r.source, "kind": kind_of_source(r.source), "convention": r.convention, "note": r.note,
             "flops_per_mac": cfg.get("flops_per_mac", 2),  # FLOPs are this many per MAC for this figure
         })
     return out
+
+
+def unchecked_table(items: list[dict]) -> Table:
+    table = Table(title="Published cost figures not checked, and why",
+                  columns=[("Spec", "spec", "left"), ("Figure", "figure", "left"), ("Source", "source", "left"),
+                           ("Reason", "reason", "left")])
+    table.rows = [dict(u) for u in items]
+    table.notes.append(f"{len(items)} figures")
+    return table
 
 
 def config_text(cfg: dict) -> str:
@@ -661,7 +688,7 @@ def in_unit(x: float, unit: str, signed: bool = False) -> str:
     v = float(x) / UNITS[unit]
     sign = "+" if signed and v > 0 else ""
     if not unit:
-        return sign + (f"{v:,.0f}" if v == int(v) else f"{v:,.4g}")
+        return sign + (f"{v:,.0f}" if v == int(v) or abs(v) >= 1000 else f"{v:,.4g}")
     return f"{sign}{v:,.2f} {unit}"
 
 

@@ -15,7 +15,7 @@ from typing import Any, Iterable, Mapping, NamedTuple
 
 from . import expr
 from .errors import SpecError
-from .format import MAX_PIXELS, UNITS, check_field, check_settings, check_spec, did_you_mean, kind_of
+from .format import MAX_PIXELS, MAX_REFERENCES, UNITS, check_field, check_settings, check_spec, did_you_mean, kind_of
 from .ir import (
     COMMON_KEYS,
     INSTANCE_KEYS,
@@ -153,6 +153,12 @@ def read_text(path: str, shown: str, max_bytes: int, what: str = "YAML spec") ->
         raise SpecError(shown, "", f"not UTF-8 text (byte {exc.start})", line) from None
 
 
+def _max_items(limits: Limits) -> int:
+    """The longest YAML list or mapping: a layer list up to --max-layers, and the references and other
+    sections up to their own limit, whichever is larger."""
+    return max(limits.max_layers, MAX_REFERENCES)
+
+
 def read_document(ref: str, limits: Limits = DEFAULT_LIMITS) -> tuple[LineDict, str]:
     path, shown = resolve(ref)
     if os.path.isdir(path):
@@ -162,7 +168,7 @@ def read_document(ref: str, limits: Limits = DEFAULT_LIMITS) -> tuple[LineDict, 
 
         return read_onnx(path, shown, limits.max_layers, limits.allow_unknown), shown
     text = read_text(path, shown, limits.max_bytes)
-    doc = parse_yaml(text, shown, max_items=limits.max_layers)
+    doc = parse_yaml(text, shown, max_items=_max_items(limits))
     if doc is None:
         raise SpecError(shown, "", "empty spec file")
     if not isinstance(doc, dict):
@@ -195,7 +201,7 @@ def load_spec(
     if "\n" in ref:  # YAML text
         if len(ref) > limits.max_bytes:
             raise SpecError("<text>", "", f"text longer than {limits.max_bytes} characters")
-        doc = parse_yaml(ref, "<text>", max_items=limits.max_layers)
+        doc = parse_yaml(ref, "<text>", max_items=_max_items(limits))
         if not isinstance(doc, dict):
             raise SpecError("<text>", "", f"expected a mapping at the top level, got {kind_of(doc)}")
         return build_spec(doc, "<text>", variant, settings, limits, strict_settings)
@@ -295,7 +301,7 @@ def build_spec(
         ctx.fail("input.size", f"{max(size)} is more than {MAX_PIXELS:,} pixels", _line(inp, "size"))
     width = merged.get("width") or {}
     width = WidthPolicy(width.get("rounding", "truncate"), width.get("divisor", 8), width.get("min_channels", 1),
-                        width.get("multiplier", 1.0))
+                        use=width.get("use", ""), multiplier=width.get("multiplier", 1.0))
     if width.rounding == "fixed" and width.multiplier != 1:
         ctx.fail("width.multiplier", "fixed widths take no multiplier", _line(merged.get("width"), "multiplier"))
     ctx.defaults = dict(merged.get("defaults") or {})

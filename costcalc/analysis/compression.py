@@ -134,7 +134,8 @@ def analyse(res, keep: float | None = None, conv_bits: int | None = None, fc_bit
                      "bits": int(bits), **size})
     original = sum(x["original_bytes"] for x in rows) + other
     compressed = sum(x["bytes"] for x in rows) + other
-    return {"layers": rows, "original_mb": original / 1e6, "compressed_mb": compressed / 1e6,
+    pruned = sum(x["weights"] * x["keep"] for x in rows) + sum(x["original_bytes"] / 4 - x["weights"] for x in rows) + other / 4
+    return {"layers": rows, "original_mb": original / 1e6, "compressed_mb": compressed / 1e6, "pruned_params": pruned,
             "ratio": original / compressed, "pct": 100 * compressed / original, "huffman": huffman, "fillers": fillers,
             "source": cfg.get("source", "")}
 
@@ -146,6 +147,21 @@ def _options(options: dict) -> dict:
 @register("compressed_size_mb")
 def _size(res, options) -> float:
     return analyse(res, **_options(options))["compressed_mb"]
+
+
+@register("pruned_params")
+def _pruned(res, options) -> float:
+    """The parameters left after pruning: each layer's weights x its kept fraction, and every bias (of
+    the layers under `_layer`, a reference's layer or block names, if given)."""
+    a = analyse(res, **_options(options))
+    scope = options.get("_layer")
+    if not scope:
+        return a["pruned_params"]
+    from ..verify import in_scope
+
+    prefixes = scope.split(", ")
+    return sum(x["weights"] * x["keep"] + x["original_bytes"] / 4 - x["weights"] for x in a["layers"]
+               if any(in_scope(x["name"], p) for p in prefixes))
 
 
 @register("compression_ratio")
