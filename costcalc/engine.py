@@ -177,6 +177,8 @@ def _at_first_failure(spec: Spec, alpha, resolution, rho, grid: bool, exc: SpecE
         try:
             _evaluate(spec, float(a), int(r), None, True, False)
         except SpecError as one:
+            if " (at alpha " in one.detail:  # a key that names the configuration says where already
+                return one
             return SpecError(one.source, one.where, f"at alpha {float(a):g}, input {int(r)} px: {one.detail}", one.line)
     return exc
 
