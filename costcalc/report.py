@@ -620,8 +620,8 @@ def verify_table(checks: list[Check], unchecked: list[dict] | None = None) -> Ta
     failed = sum(1 for c in checks if c.status == "FAIL")
     dev = [c for c in checks if c.status == "deviates"]
     table.notes.append(f"{len(checks) - failed - len(dev)} passed, {failed} failed, {len(dev)} known deviations")
-    if checks and unchecked is not None:
-        cov = coverage(checks, unchecked)
+    cov = coverage(checks, unchecked or [])
+    if unchecked is not None and cov["published"]:
         table.notes.append(
             f"coverage: {cov['published_checked']} of the {cov['published']} published cost figures (papers and their "
             f"authors' releases) checked; {cov['unchecked']} unchecked, each with its reason (costcalc verify --unchecked); "
@@ -632,6 +632,11 @@ def verify_table(checks: list[Check], unchecked: list[dict] | None = None) -> Ta
     for c in dev:
         r = c.reference
         table.notes.append(f"deviation [{sources[r.source]}] {c.spec} {r.quantity} {in_unit(r.value, r.unit)}: {r.note}")
+    for c in checks:
+        if c.status == "pass" and c.reference.expect == "deviates":
+            r = c.reference
+            table.notes.append(f"[{sources[r.source]}] {c.spec} {r.quantity} {in_unit(r.value, r.unit)} is marked "
+                               "expect: deviates but is within its tolerance: the mark (and its note) can go")
     table.notes += [f"[{n}] {source}" for source, n in sources.items()]
     return table
 

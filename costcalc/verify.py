@@ -132,7 +132,8 @@ def verify(ref: str) -> list[Check]:
         else:
             computed = quantity(result, r.quantity, r.layer, r.config.get("flops_per_mac", 2), r.options)
         within = abs(computed - r.value) <= r.tolerance * (1 + 1e-12) + 1e-9
-        status = "deviates" if r.expect == "deviates" else ("pass" if within else "FAIL")
+        # a figure marked as deviating that is within its tolerance passes (the report says the mark is stale)
+        status = "pass" if within else ("deviates" if r.expect == "deviates" else "FAIL")
         checks.append(Check(default.label if variant else default.name, r, computed, status))
     return checks
 

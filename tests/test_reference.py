@@ -42,3 +42,27 @@ def test_bundled_spec_verifies_against_its_paper(name):
 def test_verify_command_passes_on_every_bundled_spec(run):
     r = run("verify", "--format", "json")
     assert r.code == 0, r.out[-2000:]
+
+
+def test_a_stale_deviation_mark_passes_and_says_so(run, tmp_path):
+    path = tmp_path / "dv.yaml"
+    path.write_text("name: dv\ninput: {channels: 3, size: 8}\nlayers:\n  - {type: conv, out: 4, kernel: 1}\n"
+                    "references:\n  - {quantity: params, value: 16, tolerance: 0, expect: deviates, note: stale, source: x}\n")
+    out = run("verify", str(path))
+    assert out.code == 0 and "is marked expect: deviates but is within its tolerance" in out.out  # 3 x 4 + 4 biases = 16
+
+
+def test_verify_states_its_coverage_and_lists_what_it_does_not_check(run):
+    import json
+
+    out = run("verify", "squeezenext", "shufflenet")
+    line = next(x for x in out.out.splitlines() if x.startswith("coverage:"))
+    # a paper's figure (author-year source) or the authors' release counts; library counts do not
+    assert "published cost figures (papers and their authors' releases) checked" in line
+    missing = json.loads(run("verify", "squeezenext", "--unchecked", "--format", "json").out)
+    assert {m["spec"] for m in missing} == {"squeezenext"} and all(m["reason"] for m in missing)
+    from costcalc.verify import kind_of_source
+    assert kind_of_source("Howard et al. 2017, MobileNets, Table 6") == "paper"
+    assert kind_of_source("Tan & Le 2019, EfficientNet, Table 2") == "paper"
+    assert kind_of_source("megvii-model/ShuffleNet-Series README") == "release"
+    assert kind_of_source("torchvision 0.29.1, resnet18(): sum of parameter sizes") == "implementation"
