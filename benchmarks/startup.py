@@ -21,6 +21,18 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import costcalc_cmd, machine, medians  # noqa: E402
 
 
+def _specs() -> list:
+    from costcalc.spec import bundled_names
+
+    return bundled_names()
+
+
+def _figures() -> int:
+    import costcalc
+
+    return sum(len(costcalc.load_spec(name).references) for name in _specs())
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=30)
@@ -32,7 +44,7 @@ def main() -> None:
         "costcalc report mobilenet": cli + ["report", "mobilenet"],
         "costcalc report mobilenet --format json": cli + ["report", "mobilenet", "--format", "json"],
         "costcalc compare squeezenet alexnet": cli + ["compare", "squeezenet", "alexnet"],
-        "costcalc verify (202 figures, 18 specs)": cli + ["verify"],
+        f"costcalc verify ({_figures()} figures, {len(_specs())} specs)": cli + ["verify"],
     }
     script = shutil.which("script")
     if script:  # on a terminal costcalc draws with rich: measure that too, through a pseudo-terminal
