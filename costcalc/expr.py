@@ -49,8 +49,13 @@ def _is_number(v) -> bool:
     return _is_array(v) and v.dtype.kind in "iuf"
 
 
+_SCALARS = (int, float, bool, str)
+
+
 def _uniform(v):
     """An array whose entries are all equal as that one Python value (else the array)."""
+    if type(v) in _SCALARS:
+        return v
     if _is_array(v) and v.size and (v == v.flat[0]).all():
         return v.flat[0].item()
     return v
@@ -114,6 +119,8 @@ MAX_MAGNITUDE = 2**64
 
 
 def _bounded(value):
+    if type(value) is int and -MAX_MAGNITUDE <= value <= MAX_MAGNITUDE:  # the common case, at once
+        return value
     if isinstance(value, bool):
         return value
     if _is_array(value):
@@ -257,10 +264,12 @@ def _eval(node, scope):
         raise ExprError(f"unknown name {node.id!r} (known: {known})")
     if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
         left, right = _eval(node.left, scope), _eval(node.right, scope)
-        if not (_is_number(left) and _is_number(right)):
-            raise ExprError(f"arithmetic needs numbers: {ast.unparse(node)!r}")
-        if _is_array(left) or _is_array(right):
-            return _array_binop(node, left, right)
+        tl, tr = type(left), type(right)
+        if not ((tl is int or tl is float) and (tr is int or tr is float)):  # not the common case: two numbers
+            if not (_is_number(left) and _is_number(right)):
+                raise ExprError(f"arithmetic needs numbers: {ast.unparse(node)!r}")
+            if _is_array(left) or _is_array(right):
+                return _array_binop(node, left, right)
         if isinstance(node.op, ast.Pow) and (abs(right) > 64 or abs(left) > 2**32):
             raise ExprError("power too large")
         result = _BINOPS[type(node.op)](left, right)

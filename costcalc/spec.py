@@ -418,6 +418,17 @@ class _Ctx:
                 self.fail(where, str(exc), line)
         return value
 
+    def _get(self, mapping, key, scope, here: str, label: str | None = None):
+        """mapping[key], evaluated if it is a $ expression; the place (here.label) and the line are
+        worked out only for an error (this runs for every name and argument of every instance)."""
+        value = mapping[key]
+        if type(value) is str and value.startswith("$"):
+            try:
+                return expr.evaluate(value, scope)
+            except expr.ExprError as exc:
+                self.fail(f"{here}.{label or key}", str(exc), _line(mapping, key))
+        return value
+
     def value(self, mapping, key, kind, prefix, scope, defer: bool = False):
         """mapping[key] resolved and checked as `kind`; the place and line are worked out only for
         an error (this runs for every key of every layer). With `defer` (a layer's own keys), an
@@ -495,7 +506,7 @@ class _Ctx:
 
     def _name(self, item, default, here, scope, used) -> str:
         if "name" in item:
-            name = self.resolve(item["name"], scope, f"{here}.name", _line(item, "name"))
+            name = self._get(item, "name", scope, here)
             if isinstance(name, (int, float)) and not isinstance(name, bool):
                 name = str(name)
             if not isinstance(name, str) or not name or name.startswith("/") or name.endswith("/") or "//" in name:
@@ -526,7 +537,7 @@ class _Ctx:
 
     def _instance(self, item, cur, prefix, here, scope, depth, stack, used) -> int:
         _check_keys(self, item, INSTANCE_KEYS, here)
-        bname = self.resolve(item["block"], scope, f"{here}.block", _line(item, "block"))
+        bname = self._get(item, "block", scope, here)
         if not isinstance(bname, str) or bname not in self.blocks:
             known = ", ".join(map(str, self.blocks)) or "none defined"
             self.fail(f"{here}.block", f"unknown block {kind_of(bname)}{did_you_mean(str(bname), self.blocks)} (blocks: {known})", _line(item, "block"))
@@ -549,11 +560,11 @@ class _Ctx:
         args = {}
         for key, default in declared.items():
             if key in given:
-                args[key] = self.resolve(given[key], scope, f"{here}.args.{key}", _line(given, key))
+                args[key] = self._get(given, key, scope, here, f"args.{key}")
             elif default is None:
                 self.fail(f"{here}.args", f"block {bname!r} needs argument {key!r}", _line(item, "block"))
             else:
-                args[key] = self.resolve(default, scope, f"{bwhere}.args.{key}", _line(declared, key))
+                args[key] = self._get(declared, key, scope, bwhere, f"args.{key}")
         n = self._repeat(item, here, scope)
         name = self._name(item, bname, here, scope, used)
         if "from" in item:
@@ -572,7 +583,7 @@ class _Ctx:
     def _from(self, item, prefix: str, here: str, scope, single: bool) -> list[int]:
         """The nodes named by an item's `from`: each a layer before it, looked up under the current
         block first, then from the top; `input` is the network input unless a layer has that name."""
-        value = self.resolve(item["from"], scope, f"{here}.from", _line(item, "from"))
+        value = self._get(item, "from", scope, here)
         names = [value] if isinstance(value, str) else value
         if not isinstance(names, list) or not names or not all(isinstance(x, str) and x for x in names) or (single and len(names) != 1):
             want = "the name of an earlier layer" if single else "a name or a list of names of earlier layers"
@@ -657,18 +668,20 @@ class _Ctx:
                 _check_keys(self, item, allowed, here)  # names the unknown key, with a "did you mean"
         scale = "yes"
         if "scale" in item:
-            s = self.resolve(item["scale"], scope, f"{here}.scale", _line(item, "scale"))
+            s = self._get(item, "scale", scope, here)
             if s not in (True, False, "up"):
                 self.fail(f"{here}.scale", f"expected true, false or 'up', got {kind_of(s)}", _line(item, "scale"))
             scale = {True: "yes", False: "no"}.get(s, s)
         spelling = "module"
         if "pytorch" in item:
-            spelling = self.resolve(item["pytorch"], scope, f"{here}.pytorch", _line(item, "pytorch"))
+            spelling = self._get(item, "pytorch", scope, here)
             if spelling not in SPELLINGS:
                 self.fail(f"{here}.pytorch", f"expected one of {', '.join(SPELLINGS)}, got {kind_of(spelling)}", _line(item, "pytorch"))
         fused = False
         if "fused" in item:
-            fused = self.check_kind(self.resolve(item["fused"], scope, f"{here}.fused", _line(item, "fused")), "bool", f"{here}.fused", _line(item, "fused"))
+            fused = self._get(item, "fused", scope, here)
+            if type(fused) is not bool:
+                fused = self.check_kind(fused, "bool", f"{here}.fused", _line(item, "fused"))
         attrs = {}
         deferred = []
         for key, (kind, default) in fields.items():
