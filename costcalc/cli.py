@@ -109,11 +109,9 @@ def _load(ref, variant, settings, strict: bool = True):
     and impl is not set (the tools measure the PyTorch network)."""
     from .spec import load_spec
 
-    given = settings_of(settings)
-    s = load_spec(ref, variant=variant, settings=given, limits=limits(), strict_settings=strict)
-    if conventions().count_like is not None and "torchvision" in s.implementations and "impl" not in given:
-        s = load_spec(ref, variant=variant, settings={**given, "impl": "torchvision"}, limits=limits(), strict_settings=strict)
-    return s
+    prefer = "torchvision" if conventions().count_like is not None else None
+    return load_spec(ref, variant=variant, settings=settings_of(settings), limits=limits(), strict_settings=strict,
+                     prefer_impl=prefer)
 
 
 def one_config(alpha, rho, resolution):
@@ -346,17 +344,15 @@ def verify(ctx, specs, list_unchecked, fmt, output):
     """
     from . import report as rp
     from .spec import bundled_names
-    from .verify import unchecked, verify as run
+    from .verify import unchecked, verify_all
 
     refs = specs or bundled_names()
-    missing = [u for ref in refs for u in unchecked(ref)]
     if list_unchecked:
+        missing = [u for ref in refs for u in unchecked(ref)]
         emit(fmt, output, lambda: [rp.unchecked_table(missing)], lambda: missing, lambda: missing,
              ["spec", "figure", "source", "reason"], counts=False)
         return
-    checks = []
-    for ref in refs:
-        checks.extend(run(ref))
+    checks, missing = verify_all(refs)
     emit(fmt, output, lambda: [rp.verify_table(checks, missing)], lambda: rp.verify_records(checks),
          lambda: rp.verify_records(checks),
          ["spec", "quantity", "layer", "config_text", "published", "computed", "delta", "tolerance", "status", "source"])

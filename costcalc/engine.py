@@ -23,6 +23,7 @@ from .ir import Deferred, Spec
 from .counts import INT64_MAX, Count, CountOverflow, Part, Totals
 from .rules import RULES, Shape, ShapeError
 from .scaling import resolution_from_rho, scale_channels
+from .spec import cross_check
 
 #: the per-layer and total quantities the engine counts
 QUANTITIES = ("params", "bn_params", "macs", "ops", "mem_access", "activations")
@@ -453,7 +454,6 @@ def _configured(spec: Spec, layer, ins, config, channels, nodes, inp):
             raise SpecError(spec.source, where, f"{exc.detail}{_at(names)}", layer.line) from None
         if key == "out":
             out_c = channels(attrs[key], alpha)
-    from .spec import cross_check
     bad = cross_check(layer.type, attrs)
     if bad:
         raise SpecError(spec.source, f"{layer.where}.{bad[0]}", f"{bad[1]}{_at(names)}", layer.line)

@@ -126,9 +126,12 @@ def counted(result: Result, conv: Conventions) -> Result:
         return result
     from .peers import count_like
 
+    from .peers import totals as peer_totals
+
     counts = count_like(result, conv.count_like)
     layers = [lr._replace(values={**lr.values, "peer": lc.total}) for lr, lc in zip(result.layers, counts)]
-    return result._replace(layers=layers, totals={**result.totals, "peer": sum((lc.total for lc in counts), 0)})
+    parts = peer_totals(counts)  # the parts too, for the note
+    return result._replace(layers=layers, totals={**result.totals, "peer": parts["total"], "peer_parts": parts})
 
 
 def totals_dict(result: Result, conv: Conventions) -> dict:
@@ -349,12 +352,12 @@ def report_table(result: Result, conv: Conventions, depth: int | None = None, gr
 
 
 def peer_note(result: Result, tool: str) -> str:
-    """'ptflops would print 320,300,008 = MACs 300,774,272 + biases 1,000 + BatchNorm ...'."""
-    from .peers import PARTS, count_like, totals
+    """'ptflops would print 320,300,008 = MACs 300,774,272 + biases 1,000 + BatchNorm ...' (of a
+    result `counted` has counted)."""
+    from .peers import PARTS
 
-    t = totals(count_like(result, tool))
-    names = {"biases": "biases", "batchnorm": "BatchNorm", "activations": "activations", "pooling": "pooling"}
-    added = " + ".join(f"{names[p]} {grouped(_scalar(t[p]))}" for p in PARTS[1:] if _scalar(t[p]))
+    t = result.totals["peer_parts"]
+    added = " + ".join(f"{PART_NAMES[p][2:]} {grouped(_scalar(t[p]))}" for p in PARTS[1:] if _scalar(t[p]))
     return f"{tool} would print {grouped(_scalar(t['total']))} = MACs {grouped(_scalar(t['macs']))}" + (f" + {added}" if added else "")
 
 
@@ -1000,7 +1003,7 @@ def explain_tables(result: Result, conv: Conventions, tool: str, depth: int | No
                  (tool, "count", "right"), ("Difference", "difference", "right"), ("Why", "why", "left")],
     )
     for row in doc["layers"]:
-        why = ", ".join(f"{PART_NAMES[p].lstrip('+ ')} {grouped(row[p])}" for p in ("biases", "batchnorm", "activations", "pooling") if row[p])
+        why = ", ".join(f"{PART_NAMES[p][2:]} {grouped(row[p])}" for p in ("biases", "batchnorm", "activations", "pooling") if row[p])
         per.rows.append({"name": row["name"], "type": row["type"] if row["layers"] == 1 else f"block ({row['layers']})",
                          "pytorch": row["pytorch"] if row["layers"] == 1 else "", "macs": grouped(row["macs"]),
                          "count": grouped(row[tool]), "difference": f"+{grouped(row['difference'])}", "why": why})

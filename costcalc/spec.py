@@ -187,15 +187,28 @@ def load_spec(
     settings: Mapping[str, Any] | None = None,
     limits: Limits = DEFAULT_LIMITS,
     strict_settings: bool = True,
+    prefer_impl: str | None = None,
 ) -> Spec:
     """A checked, expanded spec from a bundled name (``"mobilenet"``, ``"squeezenet:1.1"``), a path
     to a YAML file, YAML text (a string with a line break), or a dict of the same format.
 
     `variant` picks one of the spec's variants; `settings` gives values to its parameters (what
     ``--set KEY=VALUE`` does on the command line), e.g. ``load_spec("shufflenet", settings={"groups":
-    8, "scale": 0.5})``; each is checked as the file's own values are. Problems raise SpecError."""
+    8, "scale": 0.5})``; each is checked as the file's own values are. With `prefer_impl`, the spec
+    is built as that implementation where it lists one and `settings` do not choose `impl`
+    (--count-like: the tools measure torchvision's networks). Problems raise SpecError."""
+    doc, shown, variant = _document(ref, variant, limits)
+    if prefer_impl is not None and "impl" not in (settings or {}):
+        listed = doc.get("implementations") if isinstance(doc, Mapping) else None
+        if isinstance(listed, Mapping) and prefer_impl in listed:
+            settings = {**(settings or {}), "impl": prefer_impl}
+    return build_spec(doc, shown, variant, settings, limits, strict_settings)
+
+
+def _document(ref, variant, limits: Limits) -> tuple:
+    """(the parsed document, the name it is shown by, the variant) of what load_spec is given."""
     if isinstance(ref, Mapping):
-        return build_spec(ref, "<dict>", variant, settings, limits, strict_settings)
+        return ref, "<dict>", variant
     if not isinstance(ref, str) or not ref:
         raise SpecError(repr(ref)[:60], "", "expected a bundled spec name, a path, YAML text or a dict")
     if "\n" in ref:  # YAML text
@@ -204,12 +217,10 @@ def load_spec(
         doc = parse_yaml(ref, "<text>", max_items=_max_items(limits))
         if not isinstance(doc, dict):
             raise SpecError("<text>", "", f"expected a mapping at the top level, got {kind_of(doc)}")
-        return build_spec(doc, "<text>", variant, settings, limits, strict_settings)
+        return doc, "<text>", variant
     ref, inline_variant = split_ref(ref)
-    if variant is None:
-        variant = inline_variant
     doc, shown = read_document(ref, limits)
-    return build_spec(doc, shown, variant, settings, limits, strict_settings)
+    return doc, shown, inline_variant if variant is None else variant
 
 
 def describe(ref: str) -> dict:

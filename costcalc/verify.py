@@ -35,12 +35,31 @@ def kind_of_source(source: str) -> str:
     return "implementation"
 
 
+def _read(ref: str) -> tuple:
+    """(the checked document, its shown name, the variant asked for) of a spec reference."""
+    name, variant = split_ref(ref)
+    doc, shown = read_document(name)
+    return check_spec(doc, shown), shown, variant  # checked once, for all the settings references ask for
+
+
 def unchecked(ref: str) -> list[dict]:
     """The spec's published cost figures that verify does not check, each with its reason."""
-    name, _ = split_ref(ref)
-    doc, shown = read_document(name)
-    doc = check_spec(doc, shown)
+    return _unchecked(*_read(ref)[:2])
+
+
+def _unchecked(doc, shown: str) -> list[dict]:
     return [{"spec": str(doc.get("name") or shown), **dict(u)} for u in doc.get("unchecked") or []]
+
+
+def verify_all(refs) -> tuple[list, list]:
+    """(the checks, the unchecked figures) of several specs, each read once."""
+    checks: list = []
+    missing: list = []
+    for ref in refs:
+        doc, shown, variant = _read(ref)
+        checks += _verify(doc, shown, variant)
+        missing += _unchecked(doc, shown)
+    return checks, missing
 
 
 class Check(NamedTuple):
@@ -114,9 +133,10 @@ def evaluate_config(doc, shown: str, config: dict, cache: dict, batch: int = 1) 
 
 def verify(ref: str) -> list[Check]:
     """Every reference of one spec, each evaluated in its own configuration."""
-    name, variant = split_ref(ref)
-    doc, shown = read_document(name)
-    doc = check_spec(doc, shown)  # once, for all the settings the references ask for
+    return _verify(*_read(ref))
+
+
+def _verify(doc, shown: str, variant) -> list[Check]:
     default = build_spec(doc, shown, variant)
     cache: dict = {(variant, ()): default}
     checks = []
