@@ -352,13 +352,26 @@ def _walk_one(spec: Spec, inp: Shape, a, per_layer: bool, batch: int = 1, concre
     p = bn = m = o = mem_t = act_t = 0
     layer = None
     config = (float(a.reshape(-1)[0]), inp.h)
+    # a layer's cost is a function of its type, keys and input shapes alone: layers that share their
+    # keys (a spec's identical items share one checked dict) and their input shapes are costed once
+    memo: dict = {}
     try:
         for index, layer in enumerate(spec.layers):
             ins = [inp if i < 0 else nodes[i] for i in layer.inputs]
-            layer, out_c = _layer_channels(spec, layer, ins, config, a, width, True, nodes, inp)
+            if layer.deferred:
+                key = None
+                layer, out_c = _layer_channels(spec, layer, ins, config, a, width, True, nodes, inp)
+            else:
+                out_c = _out_channels(layer, spec, a, width, _one_channel_count)
+                key = (id(layer.attrs), layer.type, layer.fused, out_c, *[(x.c, x.h, x.w) for x in ins])
             if concrete is not None:
                 concrete.append(layer)
-            out, lp, lbn, lm, lo, lmem, lact = _cost(layer, ins, out_c, batch)
+            cost = memo.get(key) if key is not None else None
+            if cost is None:
+                cost = _cost(layer, ins, out_c, batch)
+                if key is not None:
+                    memo[key] = cost
+            out, lp, lbn, lm, lo, lmem, lact = cost
             p += lp
             bn += lbn
             m += lm

@@ -27,39 +27,44 @@ def peak(result) -> Peak:
     n = len(layers)
     h, w = int(result.resolution.reshape(-1)[0]), int(result.width.reshape(-1)[0])
     batch = getattr(result, "batch", 1)
-    owner = [0] * n  # the tensor each layer's output is: its own index, or its input's (a view)
-    size = {-1: spec.input_channels * h * w * batch}
-    birth = {-1: -1}
-    last = {-1: -1}
-    for i, (layer, lr) in enumerate(zip(layers, result.layers)):
+    # tensors are numbered by the layer that allocates them, shifted by one (0: the network's input)
+    owner = [0] * (n + 1)  # owner[i + 1]: the tensor layer i's output is (its own, or its input's: a view)
+    size = [0] * (n + 1)
+    last = list(range(n + 1))  # the step after which each tensor is freed (index + 1 = position)
+    size[0] = spec.input_channels * h * w * batch
+    last[0] = 0
+    for i, (layer, lr) in enumerate(zip(layers, result.layers), 1):
+        inputs = layer.inputs
         if not lr.values["activations"]:  # a view or a fused layer: the engine counts no output of its own
-            owner[i] = _tensor(owner, layer.inputs[0])
+            owner[i] = owner[inputs[0] + 1]
         else:
             owner[i] = i
             size[i] = int(lr.c) * int(lr.h) * int(lr.w) * batch
-            birth[i] = i
-            last[i] = i
-        for j in layer.inputs:
-            t = _tensor(owner, j)
-            last[t] = max(last[t], i)
-    last[_tensor(owner, n - 1)] = n  # the network's output stays
-    delta = [0] * (n + 3)  # alive elements change at each step: +size at birth, -size after last use
+        for j in inputs:
+            t = owner[j + 1]
+            if last[t] < i:
+                last[t] = i
+    last[owner[n]] = n + 1  # the network's output stays
+    # alive elements change at each position k (k = step + 1): +size at birth, -size after the last use
+    delta = [0] * (n + 3)
     count = [0] * (n + 3)
-    for t, s in size.items():
-        delta[birth[t] + 1] += s
-        delta[last[t] + 2] -= s
-        count[birth[t] + 1] += 1
-        count[last[t] + 2] -= 1
-    best = Peak(0, -1, "input", 0)
+    for t in range(n + 1):
+        s = size[t]
+        if t and owner[t] != t:
+            continue  # a view: not a tensor of its own
+        delta[t] += s
+        delta[last[t] + 1] -= s
+        count[t] += 1
+        count[last[t] + 1] -= 1
+    best_elements, best_k, best_tensors = 0, 0, 0
     alive = tensors = 0
-    for k in range(n + 1):  # position k = step k - 1 (k = 0: before the first layer)
+    for k in range(n + 1):
         alive += delta[k]
         tensors += count[k]
-        if alive > best.elements:
-            step = k - 1
-            best = Peak(alive, step, layers[step].name if step >= 0 else "input", tensors)
-    return best
+        if alive > best_elements:
+            best_elements, best_k, best_tensors = alive, k, tensors
+    if not best_elements:
+        return Peak(0, -1, "input", 0)
+    step = best_k - 1
+    return Peak(best_elements, step, layers[step].name if step >= 0 else "input", best_tensors)
 
-
-def _tensor(owner: list, index: int) -> int:
-    return -1 if index < 0 else owner[index]

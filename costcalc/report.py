@@ -158,10 +158,17 @@ def totals_dict(result: Result, conv: Conventions) -> dict:
 
 
 def peak_of(result: Result):
-    """Peak activation memory (costcalc.memory: the tensors alive at once) and where it is reached."""
+    """Peak activation memory (costcalc.memory: the tensors alive at once) and where it is reached;
+    worked out once per result (a report asks for it in its totals and in its notes)."""
     from .memory import peak
 
-    return peak(result)
+    key = (id(result.layers), id(result.spec), id(result.resolution), id(result.width), result.batch)
+    if _PEAK.get("key") != key:
+        _PEAK.update(key=key, peak=peak(result), keep=result)  # kept: the ids stay valid
+    return _PEAK["peak"]
+
+
+_PEAK: dict = {}
 
 
 def _num(x: float):
@@ -307,15 +314,18 @@ def report_table(result: Result, conv: Conventions, depth: int | None = None, gr
     append = table.rows.append
     if (depth is None and group is None and result.layers and type(result.layers[0].c) is int and conv.device is None
             and conv.count_like is None):
+        cells: dict = {}  # a long spec repeats its layers: each distinct row's cells are formatted once
         for lr in result.layers:
             v = lr.values
-            share = v["macs"] / total_macs
-            cell = bars.get(share)
-            if cell is None:
-                cell = bars[share] = f"{bar(share)} {share * 100:5.1f}%"
-            c, h, w = lr.c, lr.h, lr.w
-            append((lr.name, lr.type, f"{c}" if h == w == 1 else f"{c}x{h}x{w}",  # in column order
-                    f"{v['params']:,}", f"{v['macs']:,}", f"{v['mem_access']:,}", cell))
+            key = (lr.type, lr.c, lr.h, lr.w, v["params"], v["macs"], v["mem_access"])
+            tail = cells.get(key)
+            if tail is None:
+                share = v["macs"] / total_macs
+                c, h, w = lr.c, lr.h, lr.w
+                tail = cells[key] = (lr.type, f"{c}" if h == w == 1 else f"{c}x{h}x{w}",  # in column order
+                                     f"{v['params']:,}", f"{v['macs']:,}", f"{v['mem_access']:,}",
+                                     f"{bar(share)} {share * 100:5.1f}%")
+            append((lr.name, *tail))
     for r in (rows(result, depth, group) if not table.rows else ()):
         share = r["macs"] / total_macs
         cell = bars.get(share)

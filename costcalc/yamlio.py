@@ -126,13 +126,13 @@ def _construct(value: str, tag, event, line: int):
     return number
 
 
-def parse_events(text: str, max_nesting: int = MAX_NESTING, max_items: int = MAX_ITEMS):
+def parse_events(text: str, max_nesting: int = MAX_NESTING, max_items: int = MAX_ITEMS, fast=None):
     """Build one YAML document from the event stream; raise _Refused or yaml.YAMLError.
 
     One loop, with the container being filled, whether it is a mapping and its pending key kept in
     locals (the stack holds the outer ones): this loop is the whole cost of reading a large spec, so
     a plain scalar is looked up by its text alone and a line is read only where it is kept (keys and
-    list items) or reported."""
+    list items) or reported. `fast`: the placeholder and runs of _fast_runs (the text is its text)."""
     Scalar, MapStart, SeqStart = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
     MapEnd, SeqEnd, Alias, DocStart, StreamEnd = (yaml.MappingEndEvent, yaml.SequenceEndEvent, yaml.AliasEvent,
                                                   yaml.DocumentStartEvent, yaml.StreamEndEvent)
@@ -144,6 +144,7 @@ def parse_events(text: str, max_nesting: int = MAX_NESTING, max_items: int = MAX
     documents = 0
     cache: dict = {}  # tagged scalars: (text, tag, plain) -> value
     plain: dict = {}  # plain scalars (keys, types, small numbers repeat): text -> value
+    token, runs = fast[1:] if fast is not None else (None, None)
     loader = _Base(text)
     get_event = loader.get_event
     try:
@@ -220,10 +221,21 @@ def parse_events(text: str, max_nesting: int = MAX_NESTING, max_items: int = MAX
             elif top is None:
                 root = value
             else:
+                if value == token and runs is not None:
+                    items = _fast_items(runs.pop(line), plain, max_items) if line in runs and len(stack) + 2 < max_nesting else None
+                    if items is None:
+                        raise _Fallback
+                    if len(top) + len(items) > max_items:
+                        raise _Refused(f"a list of more than {max_items} items (limit; see --max-layers)", items[max_items - len(top)].line)
+                    top.extend(items)
+                    top.lines.extend(item.line for item in items)
+                    continue
                 if len(top) >= max_items:
                     raise _Refused(f"a list of more than {max_items} items (limit; see --max-layers)", line)
                 top.append(value)
                 top.lines.append(line)
+        if runs:
+            raise _Fallback  # a placeholder was not read as a list item
     finally:
         loader.dispose()
     return None if root is _NOTHING else root
@@ -232,12 +244,143 @@ def parse_events(text: str, max_nesting: int = MAX_NESTING, max_items: int = MAX
 _NO_KEY = object()
 _NO_ALIASES = "YAML anchors and aliases are not supported in specs (use a block instead)"
 
+# -- long runs of one-line layers ----------------------------------------------
+#
+# A generated spec writes one layer per line (`  - {type: conv, out: 8, kernel: 3}`), and for 100,000
+# layers libyaml's ten events a line are most of the time it takes to read. A run of such lines, in a
+# grammar small enough to read by hand exactly as YAML reads it (keys that are names; values that are
+# plain scalars of safe characters, quoted strings without escapes, or flat lists of those), is read
+# here: the text libyaml sees has the run's first line replaced by one placeholder item and the rest
+# by blank lines, so every line keeps its number, and the run's items are put in place of the
+# placeholder. Anything else (a comment inside the braces, an alias, a tag, a quote with escapes, a
+# duplicate key, a value the checks refuse) leaves the line to libyaml; and if a placeholder is not
+# read back as an item of the list it stood in, the whole text is read again the ordinary way.
+
+#: the shortest run worth reading by hand (shorter ones are left to libyaml)
+FAST_RUN = 256
+
+_PLAIN_VALUE = r"(?:[-+]?[A-Za-z0-9_$.(][A-Za-z0-9_$.()+\-*/]*(?: [A-Za-z0-9_$.()+\-*/]+)*)"
+_VALUE = rf"(?:{_PLAIN_VALUE}|\"[^\"\\\n]*\"|'[^'\n]*')"
+_FAST_LINE = re.compile(
+    r"( *)- \{ *((?:[A-Za-z_][A-Za-z0-9_]*: (?:" + _VALUE + r"|\[ *(?:" + _VALUE + r"(?: *, *" + _VALUE + r")*)? *\])"
+    r"(?: *, *[A-Za-z_][A-Za-z0-9_]*: (?:" + _VALUE + r"|\[ *(?:" + _VALUE + r"(?: *, *" + _VALUE + r")*)? *\]))*)?) *\}"
+    r"(?: +#[^\n]*)? *")
+_FAST_PAIR = re.compile(r"([A-Za-z_][A-Za-z0-9_]*): (" + _VALUE + r"|\[[^\]]*\])")
+_FAST_ITEM = re.compile(_VALUE)
+
+
+class _PlainEvent:
+    implicit = (True, False)
+
+
+class _Fallback(Exception):
+    """The fast reading cannot vouch for the text: read it the ordinary way."""
+
+
+def _fast_runs(text: str):
+    """(the text for libyaml, the placeholder, {line of a placeholder: its run's (line, body) pairs})
+    or None where no run is long enough."""
+    run = FAST_RUN
+    if text.count("\n") < run:
+        return None
+    lines = text.split("\n")
+    seen: dict = {}  # line -> (indent, body) or None: a generated spec repeats its lines
+
+    def match(line: str, fullmatch=_FAST_LINE.fullmatch):
+        hit = seen.get(line, _NO_KEY)
+        if hit is _NO_KEY:
+            m = fullmatch(line)
+            hit = seen[line] = None if m is None else m.groups()
+        return hit
+
+    runs: dict = {}
+    i, n = 0, len(lines)
+    while i < n:
+        m = match(lines[i])
+        if m is None:
+            i += 1
+            continue
+        indent = m[0]
+        bodies = [(i + 1, m[1])]
+        j = i + 1
+        while j < n:
+            mj = match(lines[j])
+            if mj is None or mj[0] != indent:
+                break
+            j += 1
+            bodies.append((j, mj[1]))
+        if j - i >= run:
+            runs[i] = bodies
+        i = j
+    if not runs:
+        return None
+    token = "costcalc_fast_run"
+    while token in text:
+        token += "_"
+    fast = {}
+    for i, bodies in runs.items():
+        fast[i + 1] = bodies
+        lines[i] = f"{lines[i][:lines[i].index('-')]}- {token}"
+        for k in range(i + 1, i + len(bodies)):
+            lines[k] = ""
+    return "\n".join(lines), token, fast
+
+
+def _fast_value(text: str, line: int, plain: dict):
+    first = text[0]
+    if first == '"' or first == "'":
+        return text[1:-1]  # quoted, no escapes: the text between the quotes, a string
+    if first == "[":
+        return [_fast_value(v, line, plain) for v in _FAST_ITEM.findall(text)]  # a LineList per item, below
+    value = plain.get(text, _NO_KEY)
+    if value is _NO_KEY:
+        try:
+            value = plain[text] = _construct(text, None, _PlainEvent, line)
+        except _Refused:
+            raise _Fallback from None  # the ordinary reading reports it, with its line
+    return value
+
+
+def _fast_items(run: list, plain: dict, max_items: int) -> list:
+    """The run's layers: each body is read once (generated lines repeat), each item built afresh."""
+    items = []
+    bodies: dict = {}  # body -> (its mapping, the keys whose values are lists)
+    fromkeys, new, update = dict.fromkeys, LineDict.__new__, dict.update
+    for line, body in run:
+        hit = bodies.get(body)
+        if hit is None:
+            pairs = []
+            for key, value in _FAST_PAIR.findall(body):
+                pairs.append((_fast_value(key, line, plain), _fast_value(value, line, plain)))
+            if (len(dict(pairs)) != len(pairs) or len(pairs) > max_items
+                    or any(type(v) is list and len(v) > max_items for _, v in pairs)):
+                raise _Fallback  # a duplicate key (as the dict sees it: true and 1 are one key), or too many items
+            hit = bodies[body] = (dict(pairs), [k for k, v in pairs if type(v) is list])
+        pairs, listed = hit
+        item = new(LineDict)  # a copy of the body's mapping, without LineDict.__init__ (set below)
+        update(item, pairs)
+        item.line = line
+        item.lines = fromkeys(item, line)
+        for key in listed:
+            values = LineList(item[key])
+            values.line = line
+            values.lines = [line] * len(values)
+            item[key] = values
+        items.append(item)
+    return items
+
 
 def parse_yaml(text: str, source: str, max_nesting: int = MAX_NESTING, max_items: int = MAX_ITEMS):
     """Parse one YAML document; any problem is a one-line SpecError."""
     enabled = gc.isenabled()
     gc.disable()  # building the document allocates many objects and frees none: no cycles to collect
     try:
+        fast = _fast_runs(text)
+        if fast is not None:
+            try:
+                return parse_events(fast[0], max_nesting, max_items, fast)
+            except (_Fallback, _Refused, yaml.YAMLError):
+                pass  # read again the ordinary way: it decides, and reports any problem as it finds it
         return parse_events(text, max_nesting, max_items)
     except _Refused as exc:
         raise SpecError(source, "", str(exc), exc.line) from None
