@@ -217,6 +217,26 @@ def config_names(text: str) -> frozenset:
     return hit
 
 
+_names: dict = {}  # expression text -> every name it reads
+
+
+def names_of(text: str) -> frozenset | None:
+    """Every name a ``$...`` expression reads (None if it does not parse: evaluating it says why)."""
+    hit = _names.get(text, _UNPARSED)
+    if hit is _UNPARSED:
+        try:
+            tree = ast.parse(text[1:].strip(), mode="eval")
+            hit = frozenset(n.id for n in ast.walk(tree) if isinstance(n, ast.Name))
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            hit = None
+        if len(_names) < 10_000:
+            _names[text] = hit
+    return hit
+
+
+_UNPARSED = object()
+
+
 def evaluate(text: str, scope: dict):
     """Evaluate ``$...`` text in `scope`; raises ExprError with a short reason."""
     body = text[1:].strip()

@@ -410,7 +410,9 @@ class _Ctx:
         self.layers: list[Layer] = []
         self.names: dict[str, Layer] = {}  # full names after expansion: they must stay unique
         self.index: dict[str, int] = {}  # full name -> node index (for `from`)
-        self.checked: dict = {}  # _content_key(item) -> checked (type, attrs, scale, fused)
+        self.checked: dict = {}  # _content_key(item) or _scoped_key -> checked (type, attrs, scale, fused, ...)
+        self.item_names: dict = {}  # id(item) -> the names its expressions read (None: not cached)
+        self.items_kept: list = []
         self.kinds: dict = {}  # layer type -> (allowed keys, checked defaults)
         self.blocks: dict = {}
         self.defaults: dict = {}
@@ -620,6 +622,8 @@ class _Ctx:
         if "type" not in item:
             self.fail(here, "missing 'type' (or 'block')", getattr(item, "line", None))
         key = _content_key(item)
+        if key is None:
+            key = self._scoped_key(item, scope)
         hit = self.checked.get(key) if key is not None else None
         if hit is None:
             hit = self._checked_layer(item, here, scope)
@@ -663,6 +667,29 @@ class _Ctx:
             if r == 0 and n > 1:
                 self._project(n, len(self.layers) - before, here, item)
         return cur
+
+    def _scoped_key(self, item, scope) -> tuple | None:
+        """A key for a layer item with $ expressions: the item itself (it lives in the document) and
+        the values of the names its expressions read, so that a block's layers are checked once for
+        each distinct set of arguments, not once per instance. None: check it afresh (the names hold
+        lists or tables, an expression names the configuration or does not parse, or there are branches)."""
+        names = self.item_names.get(id(item), _NO_NAMES)
+        if names is _NO_NAMES:
+            names = self.item_names[id(item)] = _expression_names(item)
+            self.items_kept.append(item)  # the id stays this item's while the build runs
+        if names is None:
+            return None
+        values = []
+        for n in names:
+            if n in scope:
+                v = scope[n]
+                t = type(v)
+                if t not in _KEY_VALUE_TYPES:
+                    return None
+                values.append((t, v))
+            else:
+                values.append(None)  # not a name of the scope: a function's name, True or False, or an error
+        return id(item), tuple(values)
 
     def _checked_layer(self, item, here, scope):
         """(type, attrs, scale, fused) of a layer item: every key checked, defaults filled in."""
@@ -743,6 +770,31 @@ def cross_check(ltype: str, attrs) -> tuple | None:
 
 
 _PLAIN = (int, float, bool, type(None))
+_KEY_VALUE_TYPES = frozenset(_PLAIN + (str,))
+_NO_NAMES = object()
+
+
+def _expression_names(item) -> tuple | None:
+    """The names the $ expressions of a layer item read (sorted), or None where its check cannot be
+    keyed by them: branches, lists that are not numbers, an expression that names the configuration
+    (the engine evaluates it) or does not parse."""
+    names: set = set()
+    for k, v in item.items():
+        if k in ("name", "comment", "repeat"):
+            continue
+        t = type(v)
+        if t is str:
+            if v.startswith("$"):
+                found = expr.names_of(v)
+                if found is None or expr.config_names(v):
+                    return None
+                names |= found
+        elif t is LineList or t is list:
+            if not all(type(x) is int for x in v):
+                return None
+        elif t not in _PLAIN:
+            return None
+    return tuple(sorted(names))
 
 
 def _content_key(item) -> tuple | None:

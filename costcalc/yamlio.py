@@ -261,12 +261,15 @@ FAST_RUN = 256
 
 _PLAIN_VALUE = r"(?:[-+]?[A-Za-z0-9_$.(][A-Za-z0-9_$.()+\-*/]*(?: [A-Za-z0-9_$.()+\-*/]+)*)"
 _VALUE = rf"(?:{_PLAIN_VALUE}|\"[^\"\\\n]*\"|'[^'\n]*')"
-_FAST_LINE = re.compile(
-    r"( *)- \{ *((?:[A-Za-z_][A-Za-z0-9_]*: (?:" + _VALUE + r"|\[ *(?:" + _VALUE + r"(?: *, *" + _VALUE + r")*)? *\])"
-    r"(?: *, *[A-Za-z_][A-Za-z0-9_]*: (?:" + _VALUE + r"|\[ *(?:" + _VALUE + r"(?: *, *" + _VALUE + r")*)? *\]))*)?) *\}"
-    r"(?: +#[^\n]*)? *")
-_FAST_PAIR = re.compile(r"([A-Za-z_][A-Za-z0-9_]*): (" + _VALUE + r"|\[[^\]]*\])")
-_FAST_ITEM = re.compile(_VALUE)
+_FAST: list = []  # (line, pair, list item) patterns, compiled when a long text first needs them
+
+
+def _patterns() -> tuple:
+    if not _FAST:
+        pair = r"[A-Za-z_][A-Za-z0-9_]*: (?:" + _VALUE + r"|\[ *(?:" + _VALUE + r"(?: *, *" + _VALUE + r")*)? *\])"
+        _FAST.extend((re.compile(r"( *)- \{ *((?:" + pair + r"(?: *, *" + pair + r")*)?) *\}(?: +#[^\n]*)? *"),
+                      re.compile(r"([A-Za-z_][A-Za-z0-9_]*): (" + _VALUE + r"|\[[^\]]*\])"), re.compile(_VALUE)))
+    return tuple(_FAST)
 
 
 class _PlainEvent:
@@ -286,7 +289,7 @@ def _fast_runs(text: str):
     lines = text.split("\n")
     seen: dict = {}  # line -> (indent, body) or None: a generated spec repeats its lines
 
-    def match(line: str, fullmatch=_FAST_LINE.fullmatch):
+    def match(line: str, fullmatch=_patterns()[0].fullmatch):
         hit = seen.get(line, _NO_KEY)
         if hit is _NO_KEY:
             m = fullmatch(line)
@@ -331,7 +334,7 @@ def _fast_value(text: str, line: int, plain: dict):
     if first == '"' or first == "'":
         return text[1:-1]  # quoted, no escapes: the text between the quotes, a string
     if first == "[":
-        return [_fast_value(v, line, plain) for v in _FAST_ITEM.findall(text)]  # a LineList per item, below
+        return [_fast_value(v, line, plain) for v in _patterns()[2].findall(text)]  # a LineList per item, below
     value = plain.get(text, _NO_KEY)
     if value is _NO_KEY:
         try:
@@ -346,11 +349,12 @@ def _fast_items(run: list, plain: dict, max_items: int) -> list:
     items = []
     bodies: dict = {}  # body -> (its mapping, the keys whose values are lists)
     fromkeys, new, update = dict.fromkeys, LineDict.__new__, dict.update
+    pairs_of = _patterns()[1].findall
     for line, body in run:
         hit = bodies.get(body)
         if hit is None:
             pairs = []
-            for key, value in _FAST_PAIR.findall(body):
+            for key, value in pairs_of(body):
                 pairs.append((_fast_value(key, line, plain), _fast_value(value, line, plain)))
             if (len(dict(pairs)) != len(pairs) or len(pairs) > max_items
                     or any(type(v) is list and len(v) > max_items for _, v in pairs)):

@@ -265,3 +265,34 @@ def test_list_shows_the_implementations(run):
     entries = {e["name"]: e for e in json.loads(run("list", "--format", "json").out)}
     assert set(entries["googlenet"]["implementations"]) == {"torchvision"}
     assert "impl=paper\\|torchvision" in run("list", "--format", "markdown").out  # a Markdown table escapes |
+
+
+def test_a_blocks_layers_are_checked_once_per_distinct_arguments():
+    text = HEAD + """
+blocks:
+  unit:
+    args: {k: 3}
+    layers:
+      - {name: c, type: conv, out: 4, kernel: $k, padding: $k // 2}
+layers:
+  - {name: a, block: unit, repeat: 2}
+  - {name: b, block: unit, args: {k: 5}}
+  - {name: d, block: unit, args: {k: $ 3}}
+"""
+    spec = load(text)
+    by = {layer.name: layer for layer in spec.layers}
+    assert by["a.1/c"].attrs is by["a.2/c"].attrs is by["d/c"].attrs  # one check for k = 3
+    assert by["b/c"].attrs["kernel"] == (5, 5) and by["b/c"].attrs["padding"] == (2, 2)
+    # the type of a value is part of the key: true (equal to 1 in Python) is checked afresh, and refused
+    flags = HEAD + """
+blocks:
+  unit:
+    args: {c: 1}
+    layers:
+      - {name: c, type: conv, out: $c, kernel: 1}
+layers:
+  - {name: a, block: unit}
+  - {name: b, block: unit, args: {c: true}}
+"""
+    assert "layers[1].blocks.unit.layers[0].out" in error(flags)
+    assert load(flags.replace("c: true", "c: 1"))
