@@ -779,27 +779,18 @@ def _expression_names(item) -> tuple | None:
     keyed by them: branches, lists that are not numbers, an expression that names the configuration
     (the engine evaluates it) or does not parse."""
     names: set = set()
-    for k, v in item.items():
-        if k in ("name", "comment", "repeat"):
-            continue
-        t = type(v)
-        if t is str:
-            if v.startswith("$"):
-                found = expr.names_of(v)
-                if found is None or expr.config_names(v):
-                    return None
-                names |= found
-        elif t is LineList or t is list:
-            if not all(type(x) is int for x in v):
-                return None
-        elif t not in _PLAIN:
-            return None
-    return tuple(sorted(names))
+    return None if _key_parts(item, names) is None else tuple(sorted(names))
 
 
 def _content_key(item) -> tuple | None:
     """A key for a layer item whose check does not depend on the scope: no $ expressions, no branches;
     types are part of the key (``1`` and ``true`` check differently). None: check it afresh."""
+    return _key_parts(item, None)
+
+
+def _key_parts(item, names: set | None) -> tuple | None:
+    """(key, type, value) of each key a layer's check reads, or None where they cannot key it. A $
+    expression makes it None unless `names` collects the names it reads."""
     parts = []
     for k, v in item.items():
         if k in ("name", "comment", "repeat"):
@@ -807,7 +798,12 @@ def _content_key(item) -> tuple | None:
         t = type(v)
         if t is str:
             if v.startswith("$"):
-                return None
+                if names is None:
+                    return None
+                found = expr.names_of(v)
+                if found is None or expr.config_names(v):
+                    return None
+                names |= found
         elif t is LineList or t is list:
             if not all(type(x) is int for x in v):
                 return None
