@@ -345,8 +345,9 @@ def sweep(spec, alpha, resolution, rho, variant, settings, fmt, output):
 def verify(ctx, specs, list_unchecked, fmt, output):
     """Check bundled specs (or the named ones) against their papers' published numbers.
 
-    Exit status 1 if any figure is outside its tolerance. Known, explained
-    inconsistencies of a paper are listed as deviations and do not fail.
+    Exit status 1 if any figure is outside its tolerance. Inconsistencies of a
+    paper, proved in their notes, are listed as deviations and do not fail;
+    figures marked unexplained (no proof yet) are listed apart, nor do they.
 
     \b
     Example:

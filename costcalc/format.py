@@ -479,7 +479,7 @@ def _reference() -> Map:
         "source": Str(nonempty=True),
         "convention": Str(),
         "note": Str(),
-        "expect": Enum("match", "deviates"),
+        "expect": Enum("match", "deviates", "unexplained"),
         "options": OPTIONS,
     }, required=("quantity", "value", "source"))
 

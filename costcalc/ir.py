@@ -126,7 +126,7 @@ class Reference(NamedTuple):
     layer: str | None = None  # layer or block names, comma-separated: the sum over them
     convention: str = ""
     note: str = ""
-    expect: str = "match"  # match | deviates (a known, explained inconsistency)
+    expect: str = "match"  # match | deviates (an inconsistency of the source, proved in the note) | unexplained (no proof yet)
     unit: str = ""  # the unit it was published in: "", K, M or G
     options: Mapping[str, Any] = _EMPTY  # for derived (analysis) quantities
     where: str = ""

@@ -632,7 +632,10 @@ def verify_table(checks: list[Check], unchecked: list[dict] | None = None) -> Ta
         })
     failed = sum(1 for c in checks if c.status == "FAIL")
     dev = [c for c in checks if c.status == "deviates"]
-    table.notes.append(f"{len(checks) - failed - len(dev)} passed, {failed} failed, {len(dev)} known deviations")
+    odd = [c for c in checks if c.status == "unexplained"]
+    table.notes.append(f"{len(checks) - failed - len(dev) - len(odd)} passed, {failed} failed, {len(dev)} known deviations"
+                       + (f" (inconsistencies of the sources, each proved in its note), {len(odd)} unexplained "
+                          "(no proof yet: the note says what was tried)" if odd else ""))
     cov = coverage(checks, unchecked or [])
     if unchecked is not None and cov["published"]:
         table.notes.append(
@@ -642,14 +645,15 @@ def verify_table(checks: list[Check], unchecked: list[dict] | None = None) -> Ta
     if not checks:
         table.notes.append("no published figures to check: a spec lists them under `references` (an ONNX model has "
                            "none; `costcalc convert` writes it as YAML, where references can be added)")
-    for c in dev:
+    for c in dev + odd:
         r = c.reference
-        table.notes.append(f"deviation [{sources[r.source]}] {c.spec} {r.quantity} {in_unit(r.value, r.unit)}: {r.note}")
+        label = "deviation" if c.status == "deviates" else "unexplained"
+        table.notes.append(f"{label} [{sources[r.source]}] {c.spec} {r.quantity} {in_unit(r.value, r.unit)}: {r.note}")
     for c in checks:
-        if c.status == "pass" and c.reference.expect == "deviates":
+        if c.status == "pass" and c.reference.expect != "match":
             r = c.reference
             table.notes.append(f"[{sources[r.source]}] {c.spec} {r.quantity} {in_unit(r.value, r.unit)} is marked "
-                               "expect: deviates but is within its tolerance: the mark (and its note) can go")
+                               f"expect: {r.expect} but is within its tolerance: the mark (and its note) can go")
     table.notes += [f"[{n}] {source}" for source, n in sources.items()]
     return table
 

@@ -363,8 +363,10 @@ def build_spec(
 
 def _reference(ref: Mapping, where: str, src: str) -> Reference:
     """A checked `references` item as a Reference, in base units."""
-    if ref.get("expect") == "deviates" and not ref.get("note"):
-        raise SpecError(src, f"{where}.note", "a reference that deviates needs a note explaining why", getattr(ref, "line", None))
+    if ref.get("expect") in ("deviates", "unexplained") and not ref.get("note"):
+        what = "deviates" if ref.get("expect") == "deviates" else "is unexplained"
+        raise SpecError(src, f"{where}.note", f"a reference that {what} needs a note "
+                        + ("proving why" if what == "deviates" else "saying what was tried"), getattr(ref, "line", None))
     layer = ref.get("layer")
     if isinstance(layer, list):
         layer = ", ".join(layer)

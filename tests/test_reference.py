@@ -52,6 +52,21 @@ def test_a_stale_deviation_mark_passes_and_says_so(run, tmp_path):
     assert out.code == 0 and "is marked expect: deviates but is within its tolerance" in out.out  # 3 x 4 + 4 biases = 16
 
 
+def test_an_unexplained_figure_is_listed_apart_and_does_not_fail(run, tmp_path):
+    path = tmp_path / "ux.yaml"
+    head = "name: ux\ninput: {channels: 3, size: 8}\nlayers:\n  - {type: conv, out: 4, kernel: 1}\nreferences:\n"
+    path.write_text(head + "  - {quantity: params, value: 20, tolerance: 0, expect: unexplained, note: tried x, source: x}\n"
+                    "  - {quantity: params, value: 17, tolerance: 0, expect: deviates, note: proof, source: y}\n")
+    out = run("verify", str(path))
+    assert out.code == 0  # 16 params: neither figure fails
+    assert "0 passed, 0 failed, 1 known deviations (inconsistencies of the sources, each proved in its note), 1 unexplained" in out.out
+    assert "unexplained [1] ux params 20: tried x" in out.out and "deviation [2] ux params 17: proof" in out.out
+    records = {r["source"]: r["status"] for r in __import__("json").loads(run("verify", str(path), "--format", "json").out)}
+    assert records == {"x": "unexplained", "y": "deviates"}
+    path.write_text(head + "  - {quantity: params, value: 16, tolerance: 0, expect: unexplained, note: tried x, source: x}\n")
+    assert "is marked expect: unexplained but is within its tolerance" in run("verify", str(path)).out
+
+
 def test_verify_states_its_coverage_and_lists_what_it_does_not_check(run):
     import json
 

@@ -134,6 +134,8 @@ def test_bundled_spec_by_name_file_name_and_variant_suffix(tmp_path, monkeypatch
              "got 'macz' (did you mean 'macs'?)"),
         ("layers:\n  - {type: relu}\nreferences:\n  - {quantity: macs, value: 1, source: x, expect: deviates}\n",
          "references[0].note: a reference that deviates needs a note"),
+        ("layers:\n  - {type: relu}\nreferences:\n  - {quantity: macs, value: 1, source: x, expect: unexplained}\n",
+         "references[0].note: a reference that is unexplained needs a note saying what was tried"),
     ],
 )
 def test_malformed_specs_give_one_located_line(body, expected):
