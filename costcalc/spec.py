@@ -410,8 +410,7 @@ class _Ctx:
         self.source = source
         self.limits = limits
         self.layers: list[Layer] = []
-        self.names: dict[str, Layer] = {}  # full names after expansion: they must stay unique
-        self.index: dict[str, int] = {}  # full name -> node index (for `from`)
+        self.names: dict[str, int] = {}  # full name after expansion (they must stay unique) -> node index
         self.checked: dict = {}  # _content_key(item) or _scoped_key -> checked (type, attrs, scale, fused, ...)
         self.item_names: dict = {}  # id(item) -> the names its expressions read (None: not cached)
         self.items_kept: list = []
@@ -491,13 +490,13 @@ class _Ctx:
     def add(self, layer: Layer) -> int:
         if len(self.layers) >= self.limits.max_layers:
             self.fail(layer.where, f"more than {self.limits.max_layers} layers after expansion (limit; see --max-layers)", layer.line)
-        other = self.names.get(layer.name)
-        if other is not None:  # e.g. `x` repeated twice (x.1, x.2) beside a layer named `x.2`
+        names, layers = self.names, self.layers
+        index = len(layers)
+        if names.setdefault(layer.name, index) != index:  # e.g. `x` repeated twice (x.1, x.2) beside a layer named `x.2`
+            other = layers[names[layer.name]]
             self.fail(layer.where, f"layer name {layer.name!r} after expansion is also the name of {other.where}", layer.line)
-        self.names[layer.name] = layer
-        self.index[layer.name] = len(self.layers)
-        self.layers.append(layer)
-        return len(self.layers) - 1
+        layers.append(layer)
+        return index
 
     def expand(self, items, inp: int, prefix: str, where: str, scope: dict, depth: int, stack: tuple,
                used: dict | None = None) -> int:
@@ -605,9 +604,11 @@ class _Ctx:
             self.fail(f"{here}.from", f"expected {want}, got {kind_of(value)}", _line(item, "from"))
         out = []
         for x in names:
-            node = self.names.get(prefix + x) or self.names.get(x)
+            node = self.names.get(prefix + x)
+            if node is None:
+                node = self.names.get(x)
             if node is not None:
-                out.append(self.index[node.name])
+                out.append(node)
             elif x == "input":
                 out.append(-1)
             else:
