@@ -1,0 +1,88 @@
+"""Layer by layer against the implementations people run: every conv and linear layer of a spec (as
+that implementation, where the spec lists it) has the parameters and MACs of the module that
+torchvision or pytorchcv runs in its place, in the order they run.
+
+The expected integers are in tests/data/implementation_layers.json with how they were counted (the
+libraries and their versions, the constructors, the hooks): they come from running those libraries,
+never from costcalc, and no test needs them installed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import costcalc
+
+DATA = json.loads((Path(__file__).parent / "data" / "implementation_layers.json").read_text())
+
+#: constructor -> (spec, settings): the spec as that implementation builds the network
+SPECS = {
+    "torchvision.models.alexnet(weights=None)": ("alexnet", {"impl": "torchvision"}),
+    "torchvision.models.vgg16(weights=None)": ("vgg16", {"impl": "torchvision"}),
+    "torchvision.models.squeezenet1_0(weights=None)": ("squeezenet:1.0", {"impl": "torchvision"}),
+    "torchvision.models.squeezenet1_1(weights=None)": ("squeezenet:1.1", {"impl": "torchvision"}),
+    "torchvision.models.googlenet(weights=None)": ("googlenet", {"impl": "torchvision"}),
+    "torchvision.models.shufflenet_v2_x0_5(weights=None)": ("shufflenet_v2:0.5x", {"impl": "torchvision"}),
+    "torchvision.models.shufflenet_v2_x1_0(weights=None)": ("shufflenet_v2:1.0x", {"impl": "torchvision"}),
+    "torchvision.models.shufflenet_v2_x1_5(weights=None)": ("shufflenet_v2:1.5x", {"impl": "torchvision"}),
+    "torchvision.models.shufflenet_v2_x2_0(weights=None)": ("shufflenet_v2:2.0x", {"impl": "torchvision"}),
+    "torchvision.models.mobilenet_v2(weights=None)": ("mobilenet_v2", {}),
+    "torchvision.models.mobilenet_v3_large(weights=None)": ("mobilenet_v3:large", {}),
+    "torchvision.models.mobilenet_v3_small(weights=None)": ("mobilenet_v3:small", {}),
+    "torchvision.models.mnasnet1_0(weights=None)": ("mnasnet", {}),
+    "torchvision.models.efficientnet_b0(weights=None)": ("efficientnet:b0", {}),
+    "torchvision.models.resnet18(weights=None)": ("resnet:18", {}),
+    "torchvision.models.resnet50(weights=None)": ("resnet:50", {}),
+    "torchvision.models.resnext50_32x4d(weights=None)": ("resnet:resnext50_32x4d", {}),
+    "torchvision.models.densenet121(weights=None)": ("densenet:121", {}),
+    "torchvision.models.inception_v3(weights=None)": ("inception_v3", {}),
+    "pytorchcv get_model('shufflenet_g1_w1')": ("shufflenet", {"groups": 1, "scale": 1.0, "impl": "pytorchcv"}),
+    "pytorchcv get_model('shufflenet_g3_w1')": ("shufflenet", {"groups": 3, "scale": 1.0, "impl": "pytorchcv"}),
+    "pytorchcv get_model('shufflenet_g8_w1')": ("shufflenet", {"groups": 8, "scale": 1.0, "impl": "pytorchcv"}),
+    "pytorchcv get_model('shufflenet_g3_wd2')": ("shufflenet", {"groups": 3, "scale": 0.5, "impl": "pytorchcv"}),
+    "pytorchcv get_model('sqnxt23_w1')": ("squeezenext:1.0-SqNxt-23", {"impl": "pytorchcv"}),
+    "pytorchcv get_model('sqnxt23v5_w2')": ("squeezenext:2.0-SqNxt-23v5", {"impl": "pytorchcv"}),
+}
+
+
+def test_every_recorded_network_is_checked():
+    assert set(SPECS) == set(DATA["nets"])
+
+
+def counted_layers(ref: str, settings: dict, px: int) -> list:
+    spec = costcalc.load_spec(ref, settings=settings or None)
+    res = costcalc.evaluate(spec, resolution=px)
+    return [(lr.name, int(lr.values["params"]) - int(lr.values["bn_params"]), int(lr.values["macs"]))
+            for lr in res.layers if lr.type in ("conv", "dwconv", "linear")]
+
+
+def in_running_order(ref: str, layers: list) -> list:
+    """pytorchcv's SqueezeNext unit runs its identity (projection) conv before the main branch; the spec
+    lists the main branch first: the same layers, with each unit's identity conv moved to its front."""
+    if not ref.startswith("squeezenext"):
+        return layers
+    out: list = []
+    unit_start = 0
+    for layer in layers:
+        unit = layer[0].split("/add/")[0]
+        if out and out[unit_start][0].split("/add/")[0] != unit:
+            unit_start = len(out)
+        if layer[0].endswith("/add/identity/conv"):
+            out.insert(unit_start, layer)
+        else:
+            out.append(layer)
+    return out
+
+
+@pytest.mark.parametrize("ctor", list(SPECS))
+def test_each_conv_and_linear_layer_equals_the_implementations_module(ctor):
+    ref, settings = SPECS[ctor]
+    net = DATA["nets"][ctor]
+    ours = in_running_order(ref, counted_layers(ref, settings, net["px"]))
+    theirs = net["layers"]
+    assert len(ours) == len(theirs), f"{ref}: {len(ours)} conv/linear layers, the implementation runs {len(theirs)}"
+    for (name, params, macs), (module, t_params, t_macs) in zip(ours, theirs):
+        assert (params, macs) == (t_params, t_macs), f"{ref} {name} vs {module}: {(params, macs)} != {(t_params, t_macs)}"
