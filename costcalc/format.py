@@ -484,6 +484,9 @@ def _reference() -> Map:
     }, required=("quantity", "value", "source"))
 
 
+#: a condition the parameters must meet (a combination a spec cannot build is refused, never built)
+REQUIRE = Map({"that": Str(nonempty=True), "else": Str(nonempty=True)}, required=("that", "else"),
+              what="a mapping (that: a $ expression of the parameters, else: the error)")
 ACCURACY = Map({"top1": Num(0, 100), "config": CONFIG, "source": Str(nonempty=True)}, required=("top1", "source"))
 #: a published cost figure of a cited paper that verify does not check, and why (verify's coverage)
 UNCHECKED = Map({"figure": Str(nonempty=True), "source": Str(nonempty=True), "reason": Str(nonempty=True)},
@@ -575,6 +578,7 @@ def spec_format() -> Map:
             "default_variant": Name(),
             # the implementations people run beside the paper's network, chosen with --set impl=NAME
             "implementations": Dict(Str(nonempty=True), Name(identifier=True)),
+            "requires": List(REQUIRE, most=MAX_REFERENCES),
             "references": List(_reference(), most=MAX_REFERENCES),
             "accuracy": List(ACCURACY, most=MAX_REFERENCES),
             "unchecked": List(UNCHECKED, most=MAX_REFERENCES),

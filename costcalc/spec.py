@@ -304,6 +304,15 @@ def build_spec(
     # -- input, width policy, defaults
     inp = merged.get("input")
     scope = dict(params)
+    for i, req in enumerate(doc.get("requires") or []):
+        where = f"requires[{i}]"
+        holds = ctx.resolve(req["that"], scope, f"{where}.that", _line(req, "that"))
+        if not isinstance(holds, bool):
+            ctx.fail(f"{where}.that", f"expected a $ expression that is true or false, got {kind_of(holds)}", _line(req, "that"))
+        if not holds:
+            read = expr.names_of(req["that"]) or frozenset()
+            chosen = ", ".join(f"{k}={v}" for k, v in params.items() if k in read)
+            ctx.fail(where, f"{req['else']} ({chosen})" if chosen else req["else"], getattr(req, "line", None))
     channels = ctx.value(inp, "channels", "int+", "input.", scope)
     size = ctx.value(inp, "size", "pair+", "input.", scope)
     if channels > MAX_INPUT_CHANNELS:

@@ -298,3 +298,23 @@ layers:
 """
     assert "layers[1].blocks.unit.layers[0].out" in error(flags)
     assert load(flags.replace("c: true", "c: 1"))
+
+
+def test_a_combination_the_spec_cannot_build_is_refused():
+    text = HEAD + """
+parameters: {impl: paper, groups: 1}
+implementations: {lib: "no grouped convs"}
+requires:
+  - {that: "$ groups == 1 or impl == 'paper'", else: "lib has no grouped network"}
+layers:
+  - {type: conv, out: 4, kernel: 1, groups: $groups}
+"""
+    assert load(text, settings={"impl": "lib"}) and load(text, settings={"groups": 1 + 0})
+    message = error(text, settings={"impl": "lib", "groups": 2})
+    assert message.endswith("t.yaml:7: requires[0]: lib has no grouped network (impl=lib, groups=2)"), message
+    assert "requires[0].that: expected a $ expression that is true or false" in error(text.replace('"$ groups == 1', '"$ groups + 1 #'))
+
+
+def test_bundled_grouped_squeezenext_refuses_the_implementation_without_it(run):
+    out = run("report", "squeezenext:1.0-G-SqNxt-23", "--set", "impl=pytorchcv")
+    assert out.code == 2 and "pytorchcv has no grouped SqueezeNext" in out.err and "Traceback" not in out.err
