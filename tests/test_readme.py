@@ -88,3 +88,13 @@ def test_the_readme_is_a_first_screen_and_links_the_rest():
         assert f"(docs/{page.name})" in text, f"README.md does not link docs/{page.name}"
     for image in (ROOT / "docs" / "images").glob("*.png"):
         assert f"(docs/images/{image.name})" in text
+
+
+def test_the_readme_says_how_many_figures_verify_checks():
+    from costcalc.spec import bundled_names
+    from costcalc.verify import verify_all
+
+    text = README.read_text(encoding="utf-8")
+    said = {int(a or b) for a, b in re.findall(r"checks all (\d+) of them|`costcalc verify`, all (\d+)", text)}
+    checks, _ = verify_all(bundled_names())
+    assert said == {len(checks)}, f"README.md says {said}, verify checks {len(checks)}"
