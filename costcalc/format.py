@@ -489,8 +489,9 @@ REQUIRE = Map({"that": Str(nonempty=True), "else": Str(nonempty=True)}, required
               what="a mapping (that: a $ expression of the parameters, else: the error)")
 ACCURACY = Map({"top1": Num(0, 100), "config": CONFIG, "source": Str(nonempty=True)}, required=("top1", "source"))
 #: a published cost figure of a cited paper that verify does not check, and why (verify's coverage)
-UNCHECKED = Map({"figure": Str(nonempty=True), "source": Str(nonempty=True), "reason": Str(nonempty=True)},
-                required=("figure", "source", "reason"), what="a mapping (figure, source, reason)")
+UNCHECKED = Map({"figure": Str(nonempty=True), "source": Str(nonempty=True), "reason": Str(nonempty=True),
+                 "figures": Int(1, 100_000)},  # how many published figures the entry stands for (default 1)
+                required=("figure", "source", "reason"), what="a mapping (figure, source, reason, figures)")
 
 COMPRESSION = Map({
     "source": Str(),

@@ -607,7 +607,8 @@ def coverage(checks: list[Check], unchecked: list[dict]) -> dict:
 
     kinds = [kind_of_source(c.reference.source) for c in checks]
     published = sum(1 for k in kinds if k != "implementation")
-    return {"published_checked": published, "unchecked": len(unchecked), "published": published + len(unchecked),
+    missing = sum(u.get("figures", 1) for u in unchecked)
+    return {"published_checked": published, "unchecked": missing, "published": published + missing,
             "implementation_counts": len(kinds) - published}
 
 
@@ -677,10 +678,10 @@ def verify_records(checks: list[Check]) -> list[dict]:
 
 def unchecked_table(items: list[dict]) -> Table:
     table = Table(title="Published cost figures not checked, and why",
-                  columns=[("Spec", "spec", "left"), ("Figure", "figure", "left"), ("Source", "source", "left"),
-                           ("Reason", "reason", "left")])
-    table.rows = [dict(u) for u in items]
-    table.notes.append(f"{len(items)} figures")
+                  columns=[("Spec", "spec", "left"), ("Figure", "figure", "left"), ("N", "figures", "right"),
+                           ("Source", "source", "left"), ("Reason", "reason", "left")])
+    table.rows = [{**u, "figures": str(u.get("figures", 1))} for u in items]
+    table.notes.append(f"{sum(u.get('figures', 1) for u in items)} figures in {len(items)} entries")
     return table
 
 

@@ -22,7 +22,7 @@ FP32 = 4
 #: a figure of a paper: its source cites authors and year ("Howard et al. 2017", "Tan & Le 2019")
 _PAPER = re.compile(r"^[A-Z][A-Za-z\-]+( et al\.| & [A-Z][A-Za-z\-]+)? (19|20)\d\d\b")
 #: the authors' own releases (their repositories, model zoos, READMEs), which publish figures too
-RELEASES = ("TF-slim", "megvii-model/", "forresti/", "DeepScale/", "songhan/")
+RELEASES = ("TF-slim", "megvii-model/", "forresti/", "DeepScale/", "songhan/", "tensorflow/tpu")
 
 
 def kind_of_source(source: str) -> str:
@@ -48,7 +48,7 @@ def unchecked(ref: str) -> list[dict]:
 
 
 def _unchecked(doc, shown: str) -> list[dict]:
-    return [{"spec": str(doc.get("name") or shown), **dict(u)} for u in doc.get("unchecked") or []]
+    return [{"spec": str(doc.get("name") or shown), "figures": 1, **dict(u)} for u in doc.get("unchecked") or []]
 
 
 def verify_all(refs) -> tuple[list, list]:
