@@ -517,14 +517,24 @@ class _Ctx:
             self.fail(where, f"expected a list of layers, got {kind_of(items)}", getattr(items, "line", None))
         used = {} if used is None else used
         cur = inp
+        checked = self.checked
         for i, item in enumerate(items):
             here = f"{where}[{i}]"
             if not isinstance(item, dict):
                 self.fail(here, f"expected a layer (a mapping), got {kind_of(item)}", _line(items, i))
             if "block" in item:
                 cur = self._instance(item, cur, prefix, here, scope, depth, stack, used)
-            else:
+                continue
+            # the common case of a long spec: one plain layer, checked before (the same keys), no
+            # repeat, branches or `from`: what _layer does, without its general machinery
+            hit = None if "repeat" in item or "from" in item or "branches" in item else checked.get(_content_key(item) or ())
+            if hit is None:
                 cur = self._layer(item, cur, prefix, here, scope, depth, stack, used)
+                continue
+            ltype, attrs, scale, fused, deferred, spelling = hit
+            name = self._name(item, ltype, here, scope, used)
+            cur = self.add(Layer(prefix + name, ltype, (cur,), attrs, here, getattr(item, "line", None), scale, fused,
+                                 deferred, spelling))
         return cur
 
     def _name(self, item, default, here, scope, used) -> str:
