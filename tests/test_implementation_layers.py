@@ -1,6 +1,6 @@
 """Layer by layer against the implementations people run: every conv and linear layer of a spec (as
 that implementation, where the spec lists it) has the parameters and MACs of the module that
-torchvision or pytorchcv runs in its place, in the order they run.
+torchvision, pytorchcv or Keras runs in its place, in the order they run.
 
 The expected integers are in tests/data/implementation_layers.json with how they were counted (the
 libraries and their versions, the constructors, the hooks): they come from running those libraries,
@@ -45,6 +45,7 @@ SPECS = {
     "pytorchcv get_model('shufflenet_g3_wd2')": ("shufflenet", {"groups": 3, "scale": 0.5, "impl": "pytorchcv"}),
     "pytorchcv get_model('sqnxt23_w1')": ("squeezenext:1.0-SqNxt-23", {"impl": "pytorchcv"}),
     "pytorchcv get_model('sqnxt23v5_w2')": ("squeezenext:2.0-SqNxt-23v5", {"impl": "pytorchcv"}),
+    **{f"keras.applications.MobileNet(weights=None, alpha={a})": ("mobilenet", {}) for a in (1.0, 0.75, 0.5, 0.25)},
 }
 
 
@@ -52,9 +53,9 @@ def test_every_recorded_network_is_checked():
     assert set(SPECS) == set(DATA["nets"])
 
 
-def counted_layers(ref: str, settings: dict, px: int) -> list:
+def counted_layers(ref: str, settings: dict, px: int, alpha: float = 1.0) -> list:
     spec = costcalc.load_spec(ref, settings=settings or None)
-    res = costcalc.evaluate(spec, resolution=px)
+    res = costcalc.evaluate(spec, alpha=alpha, resolution=px)
     return [(lr.name, int(lr.values["params"]) - int(lr.values["bn_params"]), int(lr.values["macs"]))
             for lr in res.layers if lr.type in ("conv", "dwconv", "linear")]
 
@@ -81,7 +82,7 @@ def in_running_order(ref: str, layers: list) -> list:
 def test_each_conv_and_linear_layer_equals_the_implementations_module(ctor):
     ref, settings = SPECS[ctor]
     net = DATA["nets"][ctor]
-    ours = in_running_order(ref, counted_layers(ref, settings, net["px"]))
+    ours = in_running_order(ref, counted_layers(ref, settings, net["px"], net.get("alpha", 1.0)))
     theirs = net["layers"]
     assert len(ours) == len(theirs), f"{ref}: {len(ours)} conv/linear layers, the implementation runs {len(theirs)}"
     for (name, params, macs), (module, t_params, t_macs) in zip(ours, theirs):
