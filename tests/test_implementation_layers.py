@@ -1,6 +1,6 @@
 """Layer by layer against the implementations people run: every conv and linear layer of a spec (as
 that implementation, where the spec lists it) has the parameters and MACs of the module that
-torchvision, pytorchcv or Keras runs in its place, in the order they run.
+torchvision, pytorchcv, timm or Keras runs in its place, in the order they run.
 
 The expected integers are in tests/data/implementation_layers.json with how they were counted (the
 libraries and their versions, the constructors, the hooks): they come from running those libraries,
@@ -45,6 +45,7 @@ SPECS = {
     "pytorchcv get_model('shufflenet_g3_wd2')": ("shufflenet", {"groups": 3, "scale": 0.5, "impl": "pytorchcv"}),
     "pytorchcv get_model('sqnxt23_w1')": ("squeezenext:1.0-SqNxt-23", {"impl": "pytorchcv"}),
     "pytorchcv get_model('sqnxt23v5_w2')": ("squeezenext:2.0-SqNxt-23v5", {"impl": "pytorchcv"}),
+    "timm.create_model('semnasnet_100')": ("mnasnet:a1", {}),
     **{f"keras.applications.MobileNet(weights=None, alpha={a})": ("mobilenet", {}) for a in (1.0, 0.75, 0.5, 0.25)},
 }
 
