@@ -827,8 +827,7 @@ def to_text(table: Table, width: int = 120) -> str:
     head += lines([h for h, _, _ in cols])
     head.append(" " + "─" * (total - 2))
     if fits:  # every cell fits its column: one format for all rows, no wrapping
-        pattern = " " + "   ".join(f"{{:{'>' if j == 'right' else '<'}{w}}}" for w, (_, _, j) in zip(widths, cols))
-        body = [pattern.format(*r).rstrip() for r in rows]
+        body = _fitted(rows, widths, cols)
     else:
         body = [line for r in rows for line in lines(r)]
     tail = []
@@ -839,6 +838,27 @@ def to_text(table: Table, width: int = 120) -> str:
     tail.append("")
     tail += [line.rstrip() for line in table.notes]
     return "\n".join(head + body + tail).rstrip("\n") + "\n"
+
+
+def _fitted(rows: list, widths: list, cols: list) -> list:
+    """Rows whose cells all fit their columns, one line each. A long report repeats everything but
+    the first column (a layer's name) from row to row: the rest of a line is formatted once per
+    distinct rest."""
+    pattern = " " + "   ".join(f"{{:{'>' if j == 'right' else '<'}{w}}}" for w, (_, _, j) in zip(widths, cols))
+    if len(cols) < 2 or len(rows) < 1000:
+        return [pattern.format(*r).rstrip() for r in rows]
+    rest = "   ".join(f"{{:{'>' if j == 'right' else '<'}{w}}}" for w, (_, _, j) in zip(widths[1:], cols[1:]))
+    pad = str.rjust if cols[0][2] == "right" else str.ljust
+    w0 = widths[0]
+    done: dict = {}
+    out = []
+    for r in rows:
+        tail = tuple(r[1:])
+        text = done.get(tail)
+        if text is None:
+            text = done[tail] = rest.format(*tail).rstrip()
+        out.append(f" {pad(r[0], w0)}   {text}" if text else f" {pad(r[0], w0)}".rstrip())
+    return out
 
 
 def to_markdown(table: Table) -> str:

@@ -249,3 +249,20 @@ def test_expressions_end_quickly_in_a_bounded_number_or_an_error(text):
         return
     assert isinstance(value, (int, float, bool))
     assert abs(value) <= expr.MAX_MAGNITUDE
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(["a", "conv_12", "", "x/y.3"]), st.sampled_from(["", "relu", "8x32x32"]),
+                          st.sampled_from(["", "1,024", "7"])), min_size=1, max_size=5),
+       st.sampled_from(["left", "right"]), st.sampled_from(["left", "right"]))
+def test_a_long_table_is_laid_out_as_a_short_one(distinct, first, last):
+    """to_text formats the rest of a line once per distinct rest in long tables: the same text as
+    formatting every line (the oracle), trailing blanks and right-aligned first columns included."""
+    from costcalc import report as rp
+
+    # a unique (or empty) first cell and a rest that repeats, as a long report's rows
+    rows = [("" if i % 7 == 0 else f"n{i}",) + distinct[i % len(distinct)] for i in range(1200)]
+    cols = [("A", "a", first), ("B", "b", "left"), ("C", "c", "right"), ("D", "d", last)]
+    widths = [max(len(h), *(len(r[k]) for r in rows)) for k, (h, _, _) in enumerate(cols)]
+    pattern = " " + "   ".join(f"{{:{'>' if j == 'right' else '<'}{w}}}" for w, (_, _, j) in zip(widths, cols))
+    assert rp._fitted(rows, widths, cols) == [pattern.format(*r).rstrip() for r in rows]
