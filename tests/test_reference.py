@@ -81,3 +81,17 @@ def test_verify_states_its_coverage_and_lists_what_it_does_not_check(run):
     assert kind_of_source("Tan & Le 2019, EfficientNet, Table 2") == "paper"
     assert kind_of_source("megvii-model/ShuffleNet-Series README") == "release"
     assert kind_of_source("torchvision 0.29.1, resnet18(): sum of parameter sizes") == "implementation"
+
+
+def test_the_coverage_counts_figures_not_entries(run, tmp_path):
+    path = tmp_path / "cv.yaml"
+    path.write_text("name: cv\ninput: {channels: 3, size: 8}\nlayers:\n  - {type: conv, out: 4, kernel: 1}\n"
+                    "references:\n  - {quantity: params, value: 16, source: 'Doe et al. 2020, X, Table 1'}\n"
+                    "  - {quantity: macs, value: 768, source: 'torchvision 0.29.1, x()'}\n"
+                    "unchecked:\n  - {figures: 3, figure: three rows of Table 2, source: 'Doe et al. 2020, X, Table 2', reason: r}\n"
+                    "  - {figure: one more, source: 'Doe et al. 2020, X, Table 3', reason: r}\n")
+    out = run("verify", str(path))
+    assert ("coverage: 1 of the 5 published cost figures (papers and their authors' releases) checked; 4 unchecked"
+            in out.out), out.out  # 3 x 4 weights + 4 biases = 16 params; 8 x 8 x 4 x 3 = 768 MACs
+    listed = run("verify", str(path), "--unchecked")
+    assert "4 figures in 2 entries" in listed.out
