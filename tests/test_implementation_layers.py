@@ -39,6 +39,14 @@ SPECS = {
     "torchvision.models.resnext50_32x4d(weights=None)": ("resnet:resnext50_32x4d", {}),
     "torchvision.models.densenet121(weights=None)": ("densenet:121", {}),
     "torchvision.models.inception_v3(weights=None)": ("inception_v3", {}),
+    **{f"torchvision.models.{ctor}(weights=None)": (ref, {}) for ctor, ref in [
+        ("resnet34", "resnet:34"), ("resnet101", "resnet:101"), ("resnet152", "resnet:152"),
+        ("resnext101_32x8d", "resnet:resnext101_32x8d"), ("wide_resnet50_2", "resnet:wide_resnet50_2"),
+        ("densenet161", "densenet:161"), ("densenet169", "densenet:169"), ("densenet201", "densenet:201"),
+        ("mnasnet0_5", "mnasnet"), ("mnasnet0_75", "mnasnet"), ("mnasnet1_3", "mnasnet"),
+        *[(f"efficientnet_b{i}", f"efficientnet:b{i}") for i in range(1, 8)]]},
+    **{f"torchvision MobileNetV3(*_mobilenet_v3_conf('mobilenet_v3_{v}', width_mult=0.75))": (f"mobilenet_v3:{v}", {})
+       for v in ("large", "small")},
     "pytorchcv get_model('shufflenet_g1_w1')": ("shufflenet", {"groups": 1, "scale": 1.0, "impl": "pytorchcv"}),
     "pytorchcv get_model('shufflenet_g3_w1')": ("shufflenet", {"groups": 3, "scale": 1.0, "impl": "pytorchcv"}),
     "pytorchcv get_model('shufflenet_g8_w1')": ("shufflenet", {"groups": 8, "scale": 1.0, "impl": "pytorchcv"}),
