@@ -45,6 +45,7 @@ SPECS = {
         ("densenet161", "densenet:161"), ("densenet169", "densenet:169"), ("densenet201", "densenet:201"),
         ("mnasnet0_5", "mnasnet"), ("mnasnet0_75", "mnasnet"), ("mnasnet1_3", "mnasnet"),
         *[(f"efficientnet_b{i}", f"efficientnet:b{i}") for i in range(1, 8)]]},
+    **{f"torchvision.models.MobileNetV2(width_mult={w})": ("mobilenet_v2", {}) for w in (0.5, 0.75, 1.4)},
     **{f"torchvision MobileNetV3(*_mobilenet_v3_conf('mobilenet_v3_{v}', width_mult=0.75))": (f"mobilenet_v3:{v}", {})
        for v in ("large", "small")},
     "pytorchcv get_model('shufflenet_g1_w1')": ("shufflenet", {"groups": 1, "scale": 1.0, "impl": "pytorchcv"}),
