@@ -437,9 +437,9 @@ def _configured(spec: Spec, layer, ins, config, channels, nodes, inp):
     other than `out` is the same across the configurations evaluated at once (Spec.split)."""
     x = ins[0] if ins else None
     alpha, resolution = config
-    names = {"alpha": _same(alpha), "resolution": _same(resolution)}
+    names = {"alpha": expr.uniform(alpha), "resolution": expr.uniform(resolution)}
     if x is not None:
-        names.update(in_channels=_same(_grid(x.c)), in_height=_same(_grid(x.h)), in_width=_same(_grid(x.w)))
+        names.update(in_channels=expr.uniform(_grid(x.c)), in_height=expr.uniform(_grid(x.h)), in_width=expr.uniform(_grid(x.w)))
     attrs = dict(layer.attrs)
     out_c = None
     for key in layer.deferred:
@@ -447,7 +447,7 @@ def _configured(spec: Spec, layer, ins, config, channels, nodes, inp):
         where = f"{layer.where}.{key}"
         if d.block_input != names.get("_block_input"):
             names["_block_input"] = d.block_input
-            names["block_in_channels"] = _same(_grid((inp if d.block_input < 0 else nodes[d.block_input]).c))
+            names["block_in_channels"] = expr.uniform(_grid((inp if d.block_input < 0 else nodes[d.block_input]).c))
         try:
             value = expr.evaluate(d.text, expr.Scope(names, d.scope))
         except expr.ExprError as exc:
@@ -471,15 +471,6 @@ def _configured(spec: Spec, layer, ins, config, channels, nodes, inp):
     if bad:
         raise SpecError(spec.source, f"{layer.where}.{bad[0]}", f"{bad[1]}{_at(names)}", layer.line)
     return layer._replace(attrs=attrs, deferred=()), out_c
-
-
-def _same(v):
-    """A value over the grid as one Python number where every configuration has the same."""
-    if isinstance(v, np.ndarray):
-        flat = v.reshape(-1)
-        if flat.size and np.all(flat == flat[0]):
-            return flat[0].item()
-    return v
 
 
 def _at(names: dict) -> str:

@@ -52,7 +52,7 @@ def _is_number(v) -> bool:
 _SCALARS = (int, float, bool, str)
 
 
-def _uniform(v):
+def uniform(v):
     """An array whose entries are all equal as that one Python value (else the array)."""
     if type(v) in _SCALARS:
         return v
@@ -207,14 +207,13 @@ def config_names(text: str) -> frozenset:
     """The :data:`CONFIG_NAMES` an expression uses (empty if it does not parse: evaluating it says why)."""
     hit = _config_names.get(text)
     if hit is None:
-        try:
-            tree = ast.parse(text[1:].strip(), mode="eval")
-            hit = frozenset(n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id in CONFIG_NAMES)
-        except (SyntaxError, ValueError, MemoryError, RecursionError):
-            hit = frozenset()
+        hit = (names_of(text) or frozenset()) & _CONFIG_SET
         if len(_config_names) < 10_000:
             _config_names[text] = hit
     return hit
+
+
+_CONFIG_SET = frozenset(CONFIG_NAMES)
 
 
 _names: dict = {}  # expression text -> every name it reads
@@ -306,7 +305,7 @@ def _eval(node, scope):
         result = True
         for op, comp in zip(node.ops, node.comparators):
             right = _eval(comp, scope)
-            this = _uniform(_CMPOPS[type(op)](left, right))
+            this = uniform(_CMPOPS[type(op)](left, right))
             if _is_array(this):
                 result = this if result is True else result & this
             elif not this:
@@ -314,19 +313,19 @@ def _eval(node, scope):
             left = right
         return result
     if isinstance(node, ast.BoolOp):
-        values = [_uniform(_eval(v, scope)) for v in node.values]
+        values = [uniform(_eval(v, scope)) for v in node.values]
         if any(_is_array(v) for v in values):
             np = _np()
             return (np.logical_and if isinstance(node.op, ast.And) else np.logical_or).reduce(np.broadcast_arrays(*values))
         return all(values) if isinstance(node.op, ast.And) else any(values)
     if isinstance(node, ast.IfExp):
-        test = _uniform(_eval(node.test, scope))
+        test = uniform(_eval(node.test, scope))
         if _is_array(test):  # a condition that differs between configurations: both sides, chosen per entry
             return _np().where(test, _eval(node.body, scope), _eval(node.orelse, scope))
         return _eval(node.body, scope) if test else _eval(node.orelse, scope)
     if isinstance(node, ast.Subscript):
         container = _eval(node.value, scope)
-        key = _uniform(_eval(node.slice, scope))
+        key = uniform(_eval(node.slice, scope))
         if _is_array(key):
             if not isinstance(container, list) or not all(_is_number(x) for x in container) or key.dtype.kind not in "iu":
                 raise ExprError(f"cannot look up {ast.unparse(node)!r}: the key differs between configurations "

@@ -124,9 +124,7 @@ def counted(result: Result, conv: Conventions) -> Result:
     """With --count-like: each layer's count by that tool in its values (peer), rolled up as any count."""
     if conv.count_like is None or not result.layers or "peer" in result.layers[0].values:
         return result
-    from .peers import count_like
-
-    from .peers import totals as peer_totals
+    from .peers import count_like, totals as peer_totals
 
     counts = count_like(result, conv.count_like)
     layers = [lr._replace(values={**lr.values, "peer": lc.total}) for lr, lc in zip(result.layers, counts)]
@@ -134,7 +132,8 @@ def counted(result: Result, conv: Conventions) -> Result:
     return result._replace(layers=layers, totals={**result.totals, "peer": parts["total"], "peer_parts": parts})
 
 
-def totals_dict(result: Result, conv: Conventions) -> dict:
+def totals_dict(result: Result, conv: Conventions, peak=None) -> dict:
+    """The totals of a one-configuration result (`peak`: its peak_of, where the caller has it)."""
     t = {q: _scalar(result.total(q)) for q in ("params", "bn_params", "weights", "macs", "ops", "mem_access", "activations")}
     out = {
         "params": t["params"],
@@ -147,7 +146,7 @@ def totals_dict(result: Result, conv: Conventions) -> dict:
         "mem_access_bytes": t["mem_access"] * conv.bytes,
         "activations": t["activations"],
         "largest_activation": max((_scalar(lr.values["activations"]) for lr in result.layers), default=0),
-        "peak_activation": peak_of(result).elements,
+        "peak_activation": (peak if peak is not None else peak_of(result)).elements,
         "size_mb": round(t["params"] * FP32 / 1e6, 4),
     }
     if "latency_ns" in result.totals:
@@ -158,17 +157,10 @@ def totals_dict(result: Result, conv: Conventions) -> dict:
 
 
 def peak_of(result: Result):
-    """Peak activation memory (costcalc.memory: the tensors alive at once) and where it is reached;
-    worked out once per result (a report asks for it in its totals and in its notes)."""
+    """Peak activation memory (costcalc.memory: the tensors alive at once) and where it is reached."""
     from .memory import peak
 
-    key = (id(result.layers), id(result.spec), id(result.resolution), id(result.width), result.batch)
-    if _PEAK.get("key") != key:
-        _PEAK.update(key=key, peak=peak(result), keep=result)  # kept: the ids stay valid
-    return _PEAK["peak"]
-
-
-_PEAK: dict = {}
+    return peak(result)
 
 
 def _num(x: float):
@@ -281,7 +273,8 @@ def report_table(result: Result, conv: Conventions, depth: int | None = None, gr
     result = counted(timed(result, conv, pred), conv)
     spec = result.spec
     cfg = config_dict(result, conv)
-    tot = totals_dict(result, conv)
+    p = peak_of(result)  # once: for the totals and for the note
+    tot = totals_dict(result, conv, p)
     h, w = cfg["resolution"]
     where = f"{spec.title} [{spec.label}]"
     settings = ", ".join(f"{k}={v}" for k, v in spec.settings.items() if not isinstance(v, (dict, list)))
@@ -345,7 +338,6 @@ def report_table(result: Result, conv: Conventions, depth: int | None = None, gr
         "share": "", "latency": f"{tot['latency_ms']:.3f}" if "latency_ms" in tot else "",
         "peer": grouped(tot[conv.count_like]) if conv.count_like in tot else "",
     })
-    p = peak_of(result)
     fl = tot["flops"]
     table.notes = [
         f"params {grouped(tot['params'])} ({human(tot['params'])}; BN {grouped(tot['bn_params'])}; weights {human(tot['weights'])})"
@@ -399,7 +391,7 @@ def report_json(result: Result, conv: Conventions, depth: int | None = None, gro
         "source": spec.source,
         "config": config_dict(result, conv),
         "conventions": conv.lines(),
-        "totals": totals_dict(result, conv),
+        "totals": totals_dict(result, conv, p),
         "peak": {"elements": p.elements, "bytes": p.elements * conv.bytes, "layer": p.layer, "tensors": p.alive},
         "uncosted": [layer.name for layer in spec.layers if layer.type == "uncosted"],
         **({"device": conv.device.name} if conv.device is not None else {}),
@@ -607,7 +599,7 @@ def coverage(checks: list[Check], unchecked: list[dict]) -> dict:
 
     kinds = [kind_of_source(c.reference.source) for c in checks]
     published = sum(1 for k in kinds if k != "implementation")
-    missing = sum(u.get("figures", 1) for u in unchecked)
+    missing = sum(u["figures"] for u in unchecked)
     return {"published_checked": published, "unchecked": missing, "published": published + missing,
             "implementation_counts": len(kinds) - published}
 
@@ -680,8 +672,8 @@ def unchecked_table(items: list[dict]) -> Table:
     table = Table(title="Published cost figures not checked, and why",
                   columns=[("Spec", "spec", "left"), ("Figure", "figure", "left"), ("N", "figures", "right"),
                            ("Source", "source", "left"), ("Reason", "reason", "left")])
-    table.rows = [{**u, "figures": str(u.get("figures", 1))} for u in items]
-    table.notes.append(f"{sum(u.get('figures', 1) for u in items)} figures in {len(items)} entries")
+    table.rows = [{**u, "figures": str(u["figures"])} for u in items]
+    table.notes.append(f"{sum(u['figures'] for u in items)} figures in {len(items)} entries")
     return table
 
 

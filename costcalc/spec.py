@@ -421,8 +421,7 @@ class _Ctx:
         self.layers: list[Layer] = []
         self.names: dict[str, int] = {}  # full name after expansion (they must stay unique) -> node index
         self.checked: dict = {}  # _content_key(item) or _scoped_key -> checked (type, attrs, scale, fused, ...)
-        self.item_names: dict = {}  # id(item) -> the names its expressions read (None: not cached)
-        self.items_kept: list = []
+        self.item_names: dict = {}  # id(item) -> (the item, kept so the id stays its own; the names its expressions read)
         self.kinds: dict = {}  # layer type -> (allowed keys, checked defaults)
         self.blocks: dict = {}
         self.defaults: dict = {}
@@ -695,10 +694,10 @@ class _Ctx:
         the values of the names its expressions read, so that a block's layers are checked once for
         each distinct set of arguments, not once per instance. None: check it afresh (the names hold
         lists or tables, an expression names the configuration or does not parse, or there are branches)."""
-        names = self.item_names.get(id(item), _NO_NAMES)
-        if names is _NO_NAMES:
-            names = self.item_names[id(item)] = _expression_names(item)
-            self.items_kept.append(item)  # the id stays this item's while the build runs
+        hit = self.item_names.get(id(item))
+        if hit is None:
+            hit = self.item_names[id(item)] = (item, _expression_names(item))
+        names = hit[1]
         if names is None:
             return None
         values = []
@@ -793,7 +792,6 @@ def cross_check(ltype: str, attrs) -> tuple | None:
 
 _PLAIN = (int, float, bool, type(None))
 _KEY_VALUE_TYPES = frozenset(_PLAIN + (str,))
-_NO_NAMES = object()
 
 
 def _expression_names(item) -> tuple | None:

@@ -13,6 +13,7 @@ it was written as.
 
 from __future__ import annotations
 
+import functools
 import gc
 import math
 import re
@@ -261,15 +262,12 @@ FAST_RUN = 256
 
 _PLAIN_VALUE = r"(?:[-+]?[A-Za-z0-9_$.(][A-Za-z0-9_$.()+\-*/]*(?: [A-Za-z0-9_$.()+\-*/]+)*)"
 _VALUE = rf"(?:{_PLAIN_VALUE}|\"[^\"\\\n]*\"|'[^'\n]*')"
-_FAST: list = []  # (line, pair, list item) patterns, compiled when a long text first needs them
-
-
+@functools.cache
 def _patterns() -> tuple:
-    if not _FAST:
-        pair = r"[A-Za-z_][A-Za-z0-9_]*: (?:" + _VALUE + r"|\[ *(?:" + _VALUE + r"(?: *, *" + _VALUE + r")*)? *\])"
-        _FAST.extend((re.compile(r"( *)- \{ *((?:" + pair + r"(?: *, *" + pair + r")*)?) *\}(?: +#[^\n]*)? *"),
-                      re.compile(r"([A-Za-z_][A-Za-z0-9_]*): (" + _VALUE + r"|\[[^\]]*\])"), re.compile(_VALUE)))
-    return tuple(_FAST)
+    """(line, pair, list item) patterns, compiled when a long text first needs them."""
+    pair = r"[A-Za-z_][A-Za-z0-9_]*: (?:" + _VALUE + r"|\[ *(?:" + _VALUE + r"(?: *, *" + _VALUE + r")*)? *\])"
+    return (re.compile(r"( *)- \{ *((?:" + pair + r"(?: *, *" + pair + r")*)?) *\}(?: +#[^\n]*)? *"),
+            re.compile(r"([A-Za-z_][A-Za-z0-9_]*): (" + _VALUE + r"|\[[^\]]*\])"), re.compile(_VALUE))
 
 
 class _PlainEvent:
@@ -356,10 +354,11 @@ def _fast_items(run: list, plain: dict, max_items: int) -> list:
             pairs = []
             for key, value in pairs_of(body):
                 pairs.append((_fast_value(key, line, plain), _fast_value(value, line, plain)))
-            if (len(dict(pairs)) != len(pairs) or len(pairs) > max_items
+            mapping = dict(pairs)
+            if (len(mapping) != len(pairs) or len(pairs) > max_items
                     or any(type(v) is list and len(v) > max_items for _, v in pairs)):
                 raise _Fallback  # a duplicate key (as the dict sees it: true and 1 are one key), or too many items
-            hit = bodies[body] = (dict(pairs), [k for k, v in pairs if type(v) is list])
+            hit = bodies[body] = (mapping, [k for k, v in pairs if type(v) is list])
         pairs, listed = hit
         item = new(LineDict)  # a copy of the body's mapping, without LineDict.__init__ (set below)
         update(item, pairs)
