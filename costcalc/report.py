@@ -785,10 +785,23 @@ def to_text(table: Table, width: int = 120) -> str:
 
     cols = table.columns
     rows, foot = _cells(table.rows, cols), _cells(table.footer, cols)
-    if needs_escape("".join(chain.from_iterable(rows + foot))):  # one scan; escape cell by cell only if needed
+    # a long report repeats everything but the first column (a layer's name) from row to row: the
+    # checks and widths look at each distinct rest of a row once
+    firsts = rests = None
+    if len(cols) >= 2 and len(rows) >= 1000:
+        firsts = [r[0] for r in rows]
+        rests = [tuple(r[1:]) for r in rows]
+        longest = max(firsts, key=len)
+        sample = [(longest, *rest) for rest in dict.fromkeys(rests)] + list(foot)
+        scan = "".join(firsts) + "".join(chain.from_iterable(sample))
+    else:
+        sample = rows + foot
+        scan = "".join(chain.from_iterable(sample))
+    if needs_escape(scan):  # one scan; escape cell by cell only if needed
         rows, foot = ([[printable(c, False) for c in r] for r in part] for part in (rows, foot))
-    widths = [max(len(h), max(map(len, column), default=0)) for (h, _, _), column in zip(cols, zip(*(rows + foot)))] \
-        if rows or foot else [len(h) for h, _, _ in cols]
+        sample, firsts = rows + foot, None
+    widths = [max(len(h), max(map(len, column), default=0)) for (h, _, _), column in zip(cols, zip(*sample))] \
+        if sample else [len(h) for h, _, _ in cols]
     fixed = [j == "right" for _, _, j in cols]
     budget = width - 2 - 3 * (len(cols) - 1)  # one space at each edge, three between columns
     fits = sum(widths) <= budget
@@ -819,7 +832,7 @@ def to_text(table: Table, width: int = 120) -> str:
     head += lines([h for h, _, _ in cols])
     head.append(" " + "─" * (total - 2))
     if fits:  # every cell fits its column: one format for all rows, no wrapping
-        body = _fitted(rows, widths, cols)
+        body = _fitted(rows, widths, cols) if firsts is None else _fitted_long(firsts, rests, widths, cols)
     else:
         body = [line for r in rows for line in lines(r)]
     tail = []
@@ -829,28 +842,28 @@ def to_text(table: Table, width: int = 120) -> str:
             tail += lines(r)
     tail.append("")
     tail += [line.rstrip() for line in table.notes]
-    return "\n".join(head + body + tail).rstrip("\n") + "\n"
+    out = head + body + tail
+    while out and not out[-1]:
+        out.pop()
+    return "\n".join(out) + "\n"
 
 
 def _fitted(rows: list, widths: list, cols: list) -> list:
-    """Rows whose cells all fit their columns, one line each. A long report repeats everything but
-    the first column (a layer's name) from row to row: the rest of a line is formatted once per
-    distinct rest."""
+    """Rows whose cells all fit their columns, one line each."""
     pattern = " " + "   ".join(f"{{:{'>' if j == 'right' else '<'}{w}}}" for w, (_, _, j) in zip(widths, cols))
-    if len(cols) < 2 or len(rows) < 1000:
-        return [pattern.format(*r).rstrip() for r in rows]
+    return [pattern.format(*r).rstrip() for r in rows]
+
+
+def _fitted_long(firsts: list, rests: list, widths: list, cols: list) -> list:
+    """The same for a long table given as its first column and the rest of each row: each distinct
+    rest of a line is formatted once."""
     rest = "   ".join(f"{{:{'>' if j == 'right' else '<'}{w}}}" for w, (_, _, j) in zip(widths[1:], cols[1:]))
+    done = {r: rest.format(*r).rstrip() for r in dict.fromkeys(rests)}
     pad = str.rjust if cols[0][2] == "right" else str.ljust
     w0 = widths[0]
-    done: dict = {}
-    out = []
-    for r in rows:
-        tail = tuple(r[1:])
-        text = done.get(tail)
-        if text is None:
-            text = done[tail] = rest.format(*tail).rstrip()
-        out.append(f" {pad(r[0], w0)}   {text}" if text else f" {pad(r[0], w0)}".rstrip())
-    return out
+    if all(done.values()):
+        return [f" {pad(f, w0)}   {done[r]}" for f, r in zip(firsts, rests)]
+    return [f" {pad(f, w0)}   {done[r]}" if done[r] else f" {pad(f, w0)}".rstrip() for f, r in zip(firsts, rests)]
 
 
 def to_markdown(table: Table) -> str:

@@ -421,6 +421,7 @@ class _Ctx:
         self.layers: list[Layer] = []
         self.names: dict[str, int] = {}  # full name after expansion (they must stay unique) -> node index
         self.checked: dict = {}  # _content_key(item) or _scoped_key -> checked (type, attrs, scale, fused, ...)
+        self.plain: dict = {}  # id(LineDict.same) -> the _content_key of its items (None: not a plain layer)
         self.item_names: dict = {}  # id(item) -> (the item, kept so the id stays its own; the names its expressions read)
         self.kinds: dict = {}  # layer type -> (allowed keys, checked defaults)
         self.blocks: dict = {}
@@ -516,18 +517,25 @@ class _Ctx:
             self.fail(where, f"expected a list of layers, got {kind_of(items)}", getattr(items, "line", None))
         used = {} if used is None else used
         cur = inp
-        checked = self.checked
+        checked, plain = self.checked, self.plain
         for i, item in enumerate(items):
             here = f"{where}[{i}]"
             if not isinstance(item, dict):
                 self.fail(here, f"expected a layer (a mapping), got {kind_of(item)}", _line(items, i))
-            if "block" in item:
-                cur = self._instance(item, cur, prefix, here, scope, depth, stack, used)
-                continue
             # the common case of a long spec: one plain layer, checked before (the same keys), no
-            # repeat, branches or `from`: what _layer does, without its general machinery
-            hit = None if "repeat" in item or "from" in item or "branches" in item else checked.get(_content_key(item) or ())
+            # block, repeat, branches or `from`: what _layer does, without its general machinery. Its
+            # key is worked out once for all the items read from the same text (LineDict.same)
+            same = getattr(item, "same", None)
+            key = _NOT_YET if same is None else plain.get(id(same), _NOT_YET)
+            if key is _NOT_YET:
+                key = None if "block" in item or "repeat" in item or "from" in item or "branches" in item else _content_key(item)
+                if same is not None:
+                    plain[id(same)] = key
+            hit = checked.get(key) if key is not None else None
             if hit is None:
+                if "block" in item:
+                    cur = self._instance(item, cur, prefix, here, scope, depth, stack, used)
+                    continue
                 cur = self._layer(item, cur, prefix, here, scope, depth, stack, used)
                 continue
             ltype, attrs, scale, fused, deferred, spelling = hit
@@ -800,6 +808,9 @@ def _expression_names(item) -> tuple | None:
     (the engine evaluates it) or does not parse."""
     names: set = set()
     return None if _key_parts(item, names) is None else tuple(sorted(names))
+
+
+_NOT_YET = object()
 
 
 def _content_key(item) -> tuple | None:

@@ -37,6 +37,9 @@ class LineDict(dict):
 
     line: int | None = None
     checked = False  # a whole spec document checked by costcalc.format.check_spec
+    #: a mapping read from the same text as this one (a long run repeats its lines): this one's keys
+    #: and values equal its; costcalc.spec keys its checks by it (None: no such mapping)
+    same: dict | None = None
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -364,6 +367,7 @@ def _fast_items(run: list, plain: dict, max_items: int) -> list:
         update(item, pairs)
         item.line = line
         item.lines = fromkeys(item, line)
+        item.same = pairs
         for key in listed:
             values = LineList(item[key])
             values.line = line
