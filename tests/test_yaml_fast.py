@@ -128,3 +128,21 @@ def safe_line(draw):
 def test_runs_of_lines_it_takes_read_as_libyaml_reads_them(lines):
     text = "name: n\nlayers:\n" + "\n".join(lines) + "\n"
     assert fast(text) == ordinary(text)
+
+
+def test_a_spec_read_the_fast_way_builds_the_same_layers_as_one_read_the_ordinary_way():
+    """Items read from the same line share their check key (LineDict.same): a run mixing repeated and
+    distinct lines, named and unnamed layers, a repeat and a `from` builds what libyaml's reading does."""
+    from costcalc.spec import build_spec
+
+    lines = ["  - {type: conv, out: 8, kernel: 3, padding: 1}", "  - {type: relu}", "  - {type: conv, out: 8, kernel: 1}",
+             "  - {type: conv, out: 8, kernel: 3, padding: 1, name: named}", "  - {type: bn}",
+             "  - {type: conv, out: 8, kernel: 1, repeat: 2}", "  - {type: add, from: [relu, conv]}",
+             "  - {type: conv, out: 16, kernel: 3, stride: 2, padding: 1}", "  - {type: relu, name: r}"]
+    body = [lines[(i * 7) % 3] for i in range(40)] + lines[3:] + [lines[i % 2] for i in range(20)]
+    text = "name: mix\ninput: {channels: 8, size: 16}\nlayers:\n" + "\n".join(body) + "\n"
+    assert yamlio._fast_runs(text) is not None
+    fast_doc, plain_doc = parse_yaml(text, "t.yaml"), parse_yaml_without_fast(text)
+    assert any(getattr(item, "same", None) is not None for item in fast_doc["layers"])
+    built = [build_spec(doc, "t.yaml").layers for doc in (fast_doc, plain_doc)]
+    assert built[0] == built[1] and len(built[0]) == len(body) + 1  # the repeat adds one layer
