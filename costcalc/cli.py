@@ -363,12 +363,13 @@ def verify(ctx, specs, list_unchecked, fmt, output):
     if list_unchecked:
         missing = [u for ref in refs for u in unchecked(ref)]
         emit(fmt, output, lambda: [rp.unchecked_table(missing)], lambda: missing, lambda: missing,
-             ["spec", "figure", "source", "reason"], counts=False)
+             ["spec", "figure", "figures", "source", "reason"], counts=False)
         return
     checks, missing = verify_all(refs)
     emit(fmt, output, lambda: [rp.verify_table(checks, missing)], lambda: rp.verify_records(checks),
          lambda: rp.verify_records(checks),
-         ["spec", "quantity", "layer", "config_text", "published", "computed", "delta", "tolerance", "status", "source"])
+         ["spec", "quantity", "layer", "config_text", "published", "computed", "delta", "tolerance", "printed", "status",
+          "source"])
     if any(not c.ok for c in checks):
         ctx.exit(EXIT_FAILED_VERIFY)
 

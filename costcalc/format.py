@@ -480,6 +480,9 @@ def _reference() -> Map:
         "convention": Str(),
         "note": Str(),
         "expect": Enum("match", "deviates", "unexplained"),
+        # how the source printed the figure: rounded to nearest (the check: within +-tolerance) or cut
+        # off at its last digit (value <= count < value + tolerance, the tolerance being that digit's step)
+        "printed": Enum("rounded", "truncated"),
         "options": OPTIONS,
     }, required=("quantity", "value", "source"))
 

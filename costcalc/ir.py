@@ -130,6 +130,16 @@ class Reference(NamedTuple):
     unit: str = ""  # the unit it was published in: "", K, M or G
     options: Mapping[str, Any] = _EMPTY  # for derived (analysis) quantities
     where: str = ""
+    printed: str = "rounded"  # rounded (within +-tolerance) | truncated (value <= count < value + tolerance)
+
+    def within(self, computed: float) -> bool:
+        """Whether a count prints as this figure: within the tolerance of a rounded figure, or in
+        [value, value + tolerance) of a truncated one (a little slack for the float units)."""
+        delta = computed - self.value
+        slack = 1e-9 + 1e-12 * abs(self.value)
+        if self.printed == "truncated":
+            return -slack <= delta < self.tolerance - slack
+        return abs(delta) <= self.tolerance * (1 + 1e-12) + 1e-9
 
 
 class Accuracy(NamedTuple):

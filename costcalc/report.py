@@ -621,7 +621,8 @@ def verify_table(checks: list[Check], unchecked: list[dict] | None = None) -> Ta
             "spec": c["spec"], "quantity": c["quantity"] + (f" [{c['layer']}]" if c["layer"] else ""),
             "config": c["config_text"], "published": in_unit(c["published"], unit),
             "computed": in_unit(c["computed"], unit), "delta": in_unit(c["delta"], unit, signed=True),
-            "tol": in_unit(c["tolerance"], unit), "status": c["status"], "source": f"[{n}]",
+            "tol": (f"[0, {in_unit(c['tolerance'], unit)})" if c["printed"] == "truncated" else in_unit(c["tolerance"], unit)),
+            "status": c["status"], "source": f"[{n}]",
         })
     failed = sum(1 for c in checks if c.status == "FAIL")
     dev = [c for c in checks if c.status == "deviates"]
@@ -629,6 +630,9 @@ def verify_table(checks: list[Check], unchecked: list[dict] | None = None) -> Ta
     table.notes.append(f"{len(checks) - failed - len(dev) - len(odd)} passed, {failed} failed, {len(dev)} known deviations"
                        + (f" (inconsistencies of the sources, each proved in its note), {len(odd)} unexplained "
                           "(no proof yet: the note says what was tried)" if odd else ""))
+    if any(c.reference.printed == "truncated" for c in checks):
+        table.notes.append("a tolerance [0, t): the source cuts its figures off (truncates), so the count must lie "
+                           "from the published figure up to, not including, the figure + t")
     cov = coverage(checks, unchecked or [])
     if unchecked is not None and cov["published"]:
         table.notes.append(
@@ -662,7 +666,7 @@ def verify_records(checks: list[Check]) -> list[dict]:
         out.append({
             "spec": c.spec, "quantity": r.quantity, "layer": r.layer, "config": cfg, "config_text": text,
             "published": r.value, "computed": c.computed, "delta": c.delta, "tolerance": r.tolerance,
-            "status": c.status, "source": r.source, "kind": kind_of_source(r.source), "convention": r.convention, "note": r.note,
+            "printed": r.printed, "status": c.status, "source": r.source, "kind": kind_of_source(r.source), "convention": r.convention, "note": r.note,
             "flops_per_mac": cfg.get("flops_per_mac", 2),  # FLOPs are this many per MAC for this figure
         })
     return out

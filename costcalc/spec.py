@@ -393,6 +393,7 @@ def _reference(ref: Mapping, where: str, src: str) -> Reference:
         unit=ref.get("unit", ""),
         options=dict(ref.get("options") or {}),
         where=where,
+        printed=ref.get("printed", "rounded"),
     )
 
 

@@ -95,3 +95,40 @@ def test_the_coverage_counts_figures_not_entries(run, tmp_path):
             in out.out), out.out  # 3 x 4 weights + 4 biases = 16 params; 8 x 8 x 4 x 3 = 768 MACs
     listed = run("verify", str(path), "--unchecked")
     assert "4 figures in 2 entries" in listed.out
+
+
+def test_a_truncated_figure_passes_only_from_itself_up_to_its_last_digit(run, tmp_path):
+    """`printed: truncated`: the source cuts the count off at its last digit (300.77 M printed 300 M),
+    so the count must lie in [value, value + tolerance); a rounded figure accepts value +- tolerance."""
+    import json
+
+    # 3 x 4 weights + 4 biases = 16 params; 8 x 8 x 4 x 3 = 768 MACs
+    head = "name: tr\ninput: {channels: 3, size: 8}\nlayers:\n  - {type: conv, out: 4, kernel: 1}\nreferences:\n"
+    cases = {  # (value, tolerance, printed) -> status for the count 768
+        (760, 10, "truncated"): "pass",   # 760 <= 768 < 770
+        (768, 1, "truncated"): "pass",    # the count itself
+        (767, 1, "truncated"): "FAIL",    # 768 would print 768
+        (770, 10, "truncated"): "FAIL",   # below the figure: a cut-off figure is never above its count
+        (770, 10, "rounded"): "pass",     # within +-10
+    }
+    for (value, tol, printed), status in cases.items():
+        path = tmp_path / "tr.yaml"
+        path.write_text(head + f"  - {{quantity: macs, value: {value}, tolerance: {tol}, printed: {printed}, source: x}}\n")
+        out = run("verify", str(path), "--format", "json")
+        (record,) = json.loads(out.out)
+        assert (record["status"], record["printed"], out.code) == (status, printed, 0 if status == "pass" else 1), (value, tol, printed)
+    path.write_text(head + "  - {quantity: macs, value: 760, tolerance: 10, printed: truncated, source: x}\n")
+    text = run("verify", str(path)).out
+    assert "[0, 10)" in text and "a tolerance [0, t): the source cuts its figures off" in text
+    path.write_text(head + "  - {quantity: macs, value: 760, tolerance: 10, printed: cut, source: x}\n")
+    bad = run("verify", str(path))
+    assert bad.code == 2 and "printed" in bad.out + bad.err and "Traceback" not in bad.out + bad.err
+
+
+def test_the_unchecked_list_as_csv_says_how_many_figures_each_entry_stands_for(run):
+    import csv
+    import io
+
+    out = run("verify", "mobilenet_v3", "--unchecked", "--format", "csv")
+    rows = list(csv.DictReader(line for line in io.StringIO(out.out) if not line.startswith("#")))
+    assert rows and rows[0]["figures"] == "12" and rows[0]["spec"] == "mobilenet_v3"
