@@ -792,7 +792,7 @@ def to_text(table: Table, width: int = 120) -> str:
     # a long report repeats everything but the first column (a layer's name) from row to row: the
     # checks and widths look at each distinct rest of a row once
     firsts = rests = None
-    if len(cols) >= 2 and len(rows) >= 1000:
+    if len(cols) >= 2 and len(rows) >= 1000 and len({tuple(r[1:]) for r in rows[:1000]}) <= 500:  # rows repeat
         firsts = [r[0] for r in rows]
         rests = [tuple(r[1:]) for r in rows]
         longest = max(firsts, key=len)

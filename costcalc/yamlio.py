@@ -351,17 +351,27 @@ def _fast_items(run: list, plain: dict, max_items: int) -> list:
     bodies: dict = {}  # body -> (its mapping, the keys whose values are lists)
     fromkeys, new, update = dict.fromkeys, LineDict.__new__, dict.update
     pairs_of = _patterns()[1].findall
+    get = plain.get
     for line, body in run:
         hit = bodies.get(body)
         if hit is None:
             pairs = []
             for key, value in pairs_of(body):
-                pairs.append((_fast_value(key, line, plain), _fast_value(value, line, plain)))
+                # a plain scalar read before is looked up by its text (a quoted one or a list never is:
+                # no plain scalar starts with a quote or a bracket)
+                k = get(key, _NO_KEY)
+                if k is _NO_KEY:
+                    k = _fast_value(key, line, plain)
+                v = get(value, _NO_KEY)
+                if v is _NO_KEY:
+                    v = _fast_value(value, line, plain)
+                pairs.append((k, v))
             mapping = dict(pairs)
+            listed = [k for k, v in pairs if type(v) is list]
             if (len(mapping) != len(pairs) or len(pairs) > max_items
-                    or any(type(v) is list and len(v) > max_items for _, v in pairs)):
+                    or any(len(mapping[k]) > max_items for k in listed)):
                 raise _Fallback  # a duplicate key (as the dict sees it: true and 1 are one key), or too many items
-            hit = bodies[body] = (mapping, [k for k, v in pairs if type(v) is list])
+            hit = bodies[body] = (mapping, listed)
         pairs, listed = hit
         item = new(LineDict)  # a copy of the body's mapping, without LineDict.__init__ (set below)
         update(item, pairs)
