@@ -774,6 +774,10 @@ def _cells(rows: list, cols: list) -> list:
     return [[str(r.get(k, "")) for k in keys] for r in rows]
 
 
+#: the rows from which to_text looks at each distinct rest of a row once (where the first ones repeat)
+LONG_TABLE = 1000
+
+
 def to_text(table: Table, width: int = 120) -> str:
     """The same table as plain text, laid out like rich's SIMPLE_HEAD box, without importing rich.
 
@@ -792,7 +796,7 @@ def to_text(table: Table, width: int = 120) -> str:
     # a long report repeats everything but the first column (a layer's name) from row to row: the
     # checks and widths look at each distinct rest of a row once
     firsts = rests = None
-    if len(cols) >= 2 and len(rows) >= 1000 and len({tuple(r[1:]) for r in rows[:1000]}) <= 500:  # rows repeat
+    if len(cols) >= 2 and len(rows) >= LONG_TABLE and len({tuple(r[1:]) for r in rows[:LONG_TABLE]}) <= LONG_TABLE // 2:
         firsts = [r[0] for r in rows]
         rests = [tuple(r[1:]) for r in rows]
         longest = max(firsts, key=len)

@@ -265,4 +265,14 @@ def test_a_long_table_is_laid_out_as_a_short_one(distinct, first, last):
     cols = [("A", "a", first), ("B", "b", "left"), ("C", "c", "right"), ("D", "d", last)]
     widths = [max(len(h), *(len(r[k]) for r in rows)) for k, (h, _, _) in enumerate(cols)]
     pattern = " " + "   ".join(f"{{:{'>' if j == 'right' else '<'}{w}}}" for w, (_, _, j) in zip(widths, cols))
-    assert rp._fitted(rows, widths, cols) == [pattern.format(*r).rstrip() for r in rows]
+    oracle = [pattern.format(*r).rstrip() for r in rows]
+    assert rp._fitted_long([r[0] for r in rows], [r[1:] for r in rows], widths, cols) == oracle
+    # and whole: the long path (rests checked and laid out once) against the short one for every row
+    table = rp.Table(title="t", columns=cols, rows=rows, footer=[("Total", "", "9", "")], notes=["n"])
+    original = rp.LONG_TABLE
+    try:
+        rp.LONG_TABLE = 10 ** 9
+        short = rp.to_text(table, 200)
+    finally:
+        rp.LONG_TABLE = original
+    assert rp.to_text(table, 200) == short and all(line in short for line in oracle[:5])
