@@ -196,10 +196,6 @@ class Scope(dict):
         return set(dict.keys(self)) | (parent.names() if isinstance(parent, Scope) else set(parent))
 
 
-def is_expression(value) -> bool:
-    return isinstance(value, str) and value.startswith("$")
-
-
 _config_names: dict = {}  # expression text -> the configuration names it uses
 
 

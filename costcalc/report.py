@@ -856,16 +856,21 @@ def to_text(table: Table, width: int = 120) -> str:
     return "\n".join(out) + "\n"
 
 
+def _row_format(widths: list, cols: list) -> str:
+    """A str.format pattern laying cells out in their columns, three spaces apart."""
+    return "   ".join(f"{{:{'>' if j == 'right' else '<'}{w}}}" for w, (_, _, j) in zip(widths, cols))
+
+
 def _fitted(rows: list, widths: list, cols: list) -> list:
     """Rows whose cells all fit their columns, one line each."""
-    pattern = " " + "   ".join(f"{{:{'>' if j == 'right' else '<'}{w}}}" for w, (_, _, j) in zip(widths, cols))
+    pattern = " " + _row_format(widths, cols)
     return [pattern.format(*r).rstrip() for r in rows]
 
 
 def _fitted_long(firsts: list, rests: list, widths: list, cols: list) -> list:
     """The same for a long table given as its first column and the rest of each row: each distinct
     rest of a line is formatted once."""
-    rest = "   ".join(f"{{:{'>' if j == 'right' else '<'}{w}}}" for w, (_, _, j) in zip(widths[1:], cols[1:]))
+    rest = _row_format(widths[1:], cols[1:])
     done = {r: rest.format(*r).rstrip() for r in dict.fromkeys(rests)}
     pad = str.rjust if cols[0][2] == "right" else str.ljust
     w0 = widths[0]

@@ -306,7 +306,7 @@ def build_spec(
     scope = dict(params)
     for i, req in enumerate(doc.get("requires") or []):
         where = f"requires[{i}]"
-        holds = ctx.resolve(req["that"], scope, f"{where}.that", _line(req, "that"))
+        holds = ctx._get(req, "that", scope, where)
         if not isinstance(holds, bool):
             ctx.fail(f"{where}.that", f"expected a $ expression that is true or false, got {kind_of(holds)}", _line(req, "that"))
         if not holds:
@@ -434,14 +434,6 @@ class _Ctx:
         raise SpecError(self.source, where, message, line)
 
     # -- values ---------------------------------------------------------------
-    def resolve(self, value, scope, where, line):
-        if expr.is_expression(value):
-            try:
-                return expr.evaluate(value, scope)
-            except expr.ExprError as exc:
-                self.fail(where, str(exc), line)
-        return value
-
     def _get(self, mapping, key, scope, here: str, label: str | None = None):
         """mapping[key], evaluated if it is a $ expression; the place (here.label) and the line are
         worked out only for an error (this runs for every name and argument of every instance)."""
@@ -723,9 +715,7 @@ class _Ctx:
 
     def _checked_layer(self, item, here, scope):
         """(type, attrs, scale, fused) of a layer item: every key checked, defaults filled in."""
-        ltype = item["type"]
-        if type(ltype) is str and ltype.startswith("$"):
-            ltype = self.resolve(ltype, scope, f"{here}.type", _line(item, "type"))
+        ltype = self._get(item, "type", scope, here)
         if not isinstance(ltype, str) or ltype not in LAYER_TYPES:
             self.fail(f"{here}.type", f"unknown layer type {kind_of(ltype)}{did_you_mean(str(ltype), LAYER_TYPES)} "
                       f"(types: {', '.join(LAYER_TYPES)})", _line(item, "type"))

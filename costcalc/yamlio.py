@@ -372,12 +372,12 @@ def _fast_items(run: list, plain: dict, max_items: int) -> list:
                     or any(len(mapping[k]) > max_items for k in listed)):
                 raise _Fallback  # a duplicate key (as the dict sees it: true and 1 are one key), or too many items
             hit = bodies[body] = (mapping, listed)
-        pairs, listed = hit
+        mapping, listed = hit
         item = new(LineDict)  # a copy of the body's mapping, without LineDict.__init__ (set below)
-        update(item, pairs)
+        update(item, mapping)
         item.line = line
         item.lines = fromkeys(item, line)
-        item.same = pairs
+        item.same = mapping
         for key in listed:
             values = LineList(item[key])
             values.line = line
