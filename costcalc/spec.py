@@ -205,6 +205,19 @@ def load_spec(
     return build_spec(doc, shown, variant, settings, limits, strict_settings)
 
 
+def _of_declared_kind(shown: str, key: str, declared, value):
+    """`value` for parameter `key`, refused where it is not of the kind the spec declares: a switch
+    (true/false) set to "maybe" or 1, or a number set to true or to text, would build some other
+    network without a word (an expression reads "maybe" as true and true as 1)."""
+    if isinstance(declared, bool):
+        if not isinstance(value, bool):
+            raise SpecError(shown, "", f"parameter {key!r}: expected true or false, got {kind_of(value)}")
+    elif isinstance(declared, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise SpecError(shown, "", f"parameter {key!r}: expected a number, got {kind_of(value)}")
+    return value
+
+
 def _document(ref, variant, limits: Limits) -> tuple:
     """(the parsed document, the name it is shown by, the variant) of what load_spec is given."""
     if isinstance(ref, Mapping):
@@ -285,7 +298,7 @@ def build_spec(
         if key not in params:
             known = ", ".join(params) or "none"
             raise SpecError(shown, "", f"no parameter {key!r} to set{did_you_mean(key, list(params))} (parameters: {known})")
-        params[key] = value
+        params[key] = _of_declared_kind(shown, key, params[key], value)
 
     impls = dict(doc.get("implementations") or {})
     if impls or "impl" in params:

@@ -57,6 +57,11 @@ REFUSED = [
     ("set-deep-nesting", ["report", "mobilenet", "--set", "classes=" + "[" * 5000 + "]" * 5000], {}, "classes"),
     ("set-huge-integer", ["report", "mobilenet", "--set", "classes=1" + "0" * 5000], {}, "digits"),
     ("set-not-a-count", ["report", "mobilenet", "--set", "classes=-3"], {}, "positive integer"),
+    # a switch or a number of the spec set to something else: read as true (or 1) by the expressions,
+    # it built another network silently
+    ("set-switch-to-text", ["report", "mobilenet_v3", "--set", "minimalistic=maybe"], {}, "parameter 'minimalistic': expected true or false, got 'maybe'"),
+    ("set-switch-to-number", ["report", "mobilenet_v3", "--set", "finegrain=1"], {}, "expected true or false, got 1"),
+    ("set-number-to-switch", ["compare", "mobilenet", "mobilenet_v3", "--set", "classes=true"], {}, "parameter 'classes': expected a number, got true"),
     ("sweep-grid-too-large", ["sweep", "mobilenet", "--alpha", ALPHAS_1000, "--resolution", SIZES_1000 + "," + SIZES_1000
                               + "," + SIZES_1000 + "," + SIZES_1000 + "," + SIZES_1000 + "," + SIZES_1000 + ","
                               + SIZES_1000 + "," + SIZES_1000 + "," + SIZES_1000 + "," + SIZES_1000 + ",1",
