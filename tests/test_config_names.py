@@ -131,14 +131,63 @@ def test_property_grid_equals_one_at_a_time(alphas, res):
 def test_mobilenet_v3_at_other_widths_is_torchvision():
     # torchvision 0.29.1, MobileNetV3(*_mobilenet_v3_conf(NAME, width_mult=0.75)): sum of parameter
     # sizes and conv + linear MACs by forward hooks (run for this spec; also references in the spec)
-    large = load_spec("mobilenet_v3:large")
-    small = load_spec("mobilenet_v3:small")
+    large = load_spec("mobilenet_v3:large", settings={"impl": "torchvision"})
+    small = load_spec("mobilenet_v3:small", settings={"impl": "torchvision"})
     assert evaluate(large, alpha=0.75).total("params") == 3_377_576
     assert evaluate(large, alpha=0.75).total("macs") == 140_033_816
     assert evaluate(small, alpha=0.75, resolution=160).total("macs") == 20_626_936
     # one sweep over widths and resolutions gives the same integers
     grid = evaluate(large, alpha=[0.75, 1.0], resolution=[224, 160], per_layer=False)
     assert grid.totals["macs"].tolist() == [[140_033_816, 72_676_568], [216_589_760, 112_472_000]]
+
+
+@pytest.mark.parametrize("impl, expanded", [
+    # Large block9 (the table: 80 -> 184 -> 80) at alpha 0.75. TF-slim (the paper's code) and Keras expand
+    # the scaled input: make_divisible(80 x 0.75 = 60) = 64, 64 x 184 / 80 = 147.2 -> 144; torchvision
+    # scales the table's width: 184 x 0.75 = 138 -> 136 (tensorflow/models slim mobilenet_v3.py and
+    # conv_blocks.expand_input_by_factor; keras mobilenet_v3.py _inverted_res_block; torchvision
+    # mobilenetv3.py InvertedResidualConfig.adjust_channels)
+    ("paper", 144), ("keras", 144), ("torchvision", 136)])
+def test_mobilenet_v3_expansion_width_by_implementation(impl, expanded):
+    r = rows(evaluate(load_spec("mobilenet_v3:large", settings={"impl": impl}), alpha=0.75))
+    assert r["features/block9/add/bneck/expand"].c == expanded
+    assert r["features/block9/add/bneck/dw"].c == expanded  # the depthwise conv keeps it
+
+
+def test_mobilenet_v3_last_layers_by_implementation():
+    large = {impl: rows(evaluate(load_spec("mobilenet_v3:large", settings={"impl": impl}), alpha=0.33))
+             for impl in ("paper", "torchvision")}
+    # TF-slim scales the 960 conv itself: 960 x 0.33 = 316.8 -> 320; torchvision makes it 6x the last
+    # block's width: 160 x 0.33 = 52.8 -> 56, 6 x 56 = 336
+    assert large["paper"]["features/lastconv"].c == 320 and large["torchvision"]["features/lastconv"].c == 336
+    small = {(impl, a, fg): rows(evaluate(load_spec("mobilenet_v3:small", settings={"impl": impl, "finegrain": fg}), alpha=a))
+             for impl, a, fg in [("paper", 0.75, False), ("paper", 0.75, True), ("keras", 0.75, False),
+                                 ("keras", 1.25, False), ("keras", 0.5, False), ("paper", 0.5, False)]}
+    # the classifier conv (1024 in Small): TF-slim scales it (768) unless finegrain; Keras only up
+    # (1024 x 1.25 = 1280)
+    assert [small[k]["classifier1"].c for k in [("paper", 0.75, False), ("paper", 0.75, True), ("keras", 0.75, False),
+                                                ("keras", 1.25, False)]] == [768, 1024, 1024, 1280]
+    # Keras' stem is 16 channels at every alpha (3 x 3 x 3 x 16 weights); TF-slim's 16 x 0.5 = 8
+    assert small[("keras", 0.5, False)]["stem"].values["params"] == 3 * 3 * 3 * 16
+    assert small[("paper", 0.5, False)]["stem"].values["params"] == 3 * 3 * 3 * 8
+
+
+@pytest.mark.parametrize("settings, words", [
+    ({"impl": "torchvision", "minimalistic": True}, "torchvision has no minimalistic"),
+    ({"impl": "keras", "finegrain": True}, "finegrain is TF-slim's"),
+])
+def test_mobilenet_v3_refuses_what_an_implementation_does_not_build(run, settings, words):
+    args = [a for k, v in settings.items() for a in ("--set", f"{k}={str(v).lower()}")]
+    out = run("report", "mobilenet_v3", *args)
+    assert out.code == 2 and words in out.err and "Traceback" not in out.err and len(out.err.strip().splitlines()) == 1
+
+
+def test_mobilenet_v3_minimalistic_has_no_squeeze_excitation_and_3x3_depthwise():
+    r = rows(evaluate(load_spec("mobilenet_v3:small", settings={"minimalistic": True})))
+    assert not any("/se/" in name for name in r)
+    # Small block4 (24 -> 96 -> 40, a 5x5 depthwise at stride 2 in the full model): 3x3 here, 96 x 9 weights
+    assert r["features/block4/dw"].values["params"] == 96 * 9
+    assert {lr.type for lr in r.values()} & {"hswish", "hsigmoid"} == set()
 
 
 def test_efficientnet_squeeze_of_the_block_input():

@@ -30,8 +30,8 @@ SPECS = {
     "torchvision.models.shufflenet_v2_x1_5(weights=None)": ("shufflenet_v2:1.5x", {"impl": "torchvision"}),
     "torchvision.models.shufflenet_v2_x2_0(weights=None)": ("shufflenet_v2:2.0x", {"impl": "torchvision"}),
     "torchvision.models.mobilenet_v2(weights=None)": ("mobilenet_v2", {}),
-    "torchvision.models.mobilenet_v3_large(weights=None)": ("mobilenet_v3:large", {}),
-    "torchvision.models.mobilenet_v3_small(weights=None)": ("mobilenet_v3:small", {}),
+    "torchvision.models.mobilenet_v3_large(weights=None)": ("mobilenet_v3:large", {"impl": "torchvision"}),
+    "torchvision.models.mobilenet_v3_small(weights=None)": ("mobilenet_v3:small", {"impl": "torchvision"}),
     "torchvision.models.mnasnet1_0(weights=None)": ("mnasnet", {}),
     "torchvision.models.efficientnet_b0(weights=None)": ("efficientnet:b0", {}),
     "torchvision.models.resnet18(weights=None)": ("resnet:18", {}),
@@ -46,8 +46,11 @@ SPECS = {
         ("mnasnet0_5", "mnasnet"), ("mnasnet0_75", "mnasnet"), ("mnasnet1_3", "mnasnet"),
         *[(f"efficientnet_b{i}", f"efficientnet:b{i}") for i in range(1, 8)]]},
     **{f"torchvision.models.MobileNetV2(width_mult={w})": ("mobilenet_v2", {}) for w in (0.5, 0.75, 1.4)},
-    **{f"torchvision MobileNetV3(*_mobilenet_v3_conf('mobilenet_v3_{v}', width_mult=0.75))": (f"mobilenet_v3:{v}", {})
+    **{f"torchvision MobileNetV3(*_mobilenet_v3_conf('mobilenet_v3_{v}', width_mult=0.75))": (f"mobilenet_v3:{v}", {"impl": "torchvision"})
        for v in ("large", "small")},
+    **{f"keras.applications.MobileNetV3{v.title()}(weights=None, alpha={a}, minimalistic={m})":
+       (f"mobilenet_v3:{v}", {"impl": "keras", "minimalistic": m})
+       for v in ("large", "small") for a, m in ((1.0, False), (0.75, False), (1.0, True))},
     "pytorchcv get_model('shufflenet_g1_w1')": ("shufflenet", {"groups": 1, "scale": 1.0, "impl": "pytorchcv"}),
     "pytorchcv get_model('shufflenet_g3_w1')": ("shufflenet", {"groups": 3, "scale": 1.0, "impl": "pytorchcv"}),
     "pytorchcv get_model('shufflenet_g8_w1')": ("shufflenet", {"groups": 8, "scale": 1.0, "impl": "pytorchcv"}),
