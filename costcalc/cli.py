@@ -648,12 +648,13 @@ def list_(fmt, output):
       costcalc list
     """
     from . import report as rp
+    from .format import as_set
     from .spec import bundled_names, describe
 
     entries = [describe(name) for name in bundled_names()]
     emit(fmt, output, lambda: [rp.list_table(entries)], lambda: entries,
          lambda: [{**e, "variants": ";".join(e["variants"]),
-                   "parameters": ";".join(f"{k}={v}" for k, v in e["parameters"].items())} for e in entries],
+                   "parameters": ";".join(as_set(k, v) for k, v in e["parameters"].items())} for e in entries],
          ["name", "title", "variants", "default_variant", "parameters", "description"], counts=False)
 
 

@@ -34,6 +34,12 @@ MAX_REFERENCES = 5_000  # published figures (and accuracies) in one spec: verify
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
+def as_set(key: str, value) -> str:
+    """A parameter's setting as --set takes it: ``minimalistic=true`` (YAML's spelling of a switch,
+    not Python's ``True``)."""
+    return f"{key}={str(value).lower() if isinstance(value, bool) else value}"
+
+
 def kind_of(value) -> str:
     """How a value is shown in a message: short and safe."""
     if value is None:

@@ -13,6 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .engine import Result
+from .format import as_set
 from .verify import FP32, Check, published_accuracy, published_top1
 
 
@@ -277,7 +278,7 @@ def report_table(result: Result, conv: Conventions, depth: int | None = None, gr
     tot = totals_dict(result, conv, p)
     h, w = cfg["resolution"]
     where = f"{spec.title} [{spec.label}]"
-    settings = ", ".join(f"{k}={v}" for k, v in spec.settings.items() if not isinstance(v, (dict, list)))
+    settings = ", ".join(as_set(k, v) for k, v in spec.settings.items() if not isinstance(v, (dict, list)))
     header = [
         f"config: alpha {cfg['alpha']:g}, input {spec.input_channels}x{h}x{w} (rho {cfg['rho']:g} of {spec.input_size[0]})"
         + (f", {settings}" if settings else ""),
@@ -694,7 +695,7 @@ def config_text(cfg: dict) -> str:
         elif key == "flops_per_mac":
             parts.append(f"{value:g} FLOP/MAC")
         elif key == "set":
-            parts.extend(f"{k}={v}" for k, v in value.items())
+            parts.extend(as_set(k, v) for k, v in value.items())
         else:
             parts.append(str(value))
     return ", ".join(parts) or "default"
@@ -722,7 +723,7 @@ def list_table(entries: list[dict]) -> Table:
         table.rows.append({
             "name": e["name"], "title": e["title"],
             "variants": ", ".join(f"{v}*" if v == default else v for v in e["variants"]),
-            "parameters": ", ".join(f"{k}={'|'.join(['paper', *e.get('implementations', {})])}" if k == "impl" else f"{k}={v}"
+            "parameters": ", ".join(f"{k}={'|'.join(['paper', *e.get('implementations', {})])}" if k == "impl" else as_set(k, v)
                                     for k, v in e["parameters"].items() if not isinstance(v, (dict, list))),
             "description": e["description"],
         })

@@ -15,7 +15,7 @@ from typing import Any, Iterable, Mapping, NamedTuple
 
 from . import expr
 from .errors import SpecError
-from .format import MAX_PIXELS, MAX_REFERENCES, UNITS, check_field, check_settings, check_spec, did_you_mean, kind_of
+from .format import MAX_PIXELS, MAX_REFERENCES, UNITS, as_set, check_field, check_settings, check_spec, did_you_mean, kind_of
 from .ir import (
     COMMON_KEYS,
     INSTANCE_KEYS,
@@ -324,7 +324,7 @@ def build_spec(
             ctx.fail(f"{where}.that", f"expected a $ expression that is true or false, got {kind_of(holds)}", _line(req, "that"))
         if not holds:
             read = expr.names_of(req["that"]) or frozenset()
-            chosen = ", ".join(f"{k}={v}" for k, v in params.items() if k in read)
+            chosen = ", ".join(as_set(k, v) for k, v in params.items() if k in read)
             ctx.fail(where, f"{req['else']} ({chosen})" if chosen else req["else"], getattr(req, "line", None))
     channels = ctx.value(inp, "channels", "int+", "input.", scope)
     size = ctx.value(inp, "size", "pair+", "input.", scope)
