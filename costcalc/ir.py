@@ -187,3 +187,9 @@ class Spec(NamedTuple):
     @property
     def label(self) -> str:
         return f"{self.name}:{self.variant}" if self.variant else self.name
+
+    @property
+    def changed(self) -> dict:
+        """The parameters set to other than the spec's (or its variant's) own values: what --set changed."""
+        own = self.parameters
+        return {k: v for k, v in self.settings.items() if k not in own or own[k] != v or type(own[k]) is not type(v)}

@@ -411,6 +411,11 @@ def report_csv_records(result: Result, conv: Conventions, depth=None, group=None
     return rows
 
 
+def changed_settings(spec) -> list[str]:
+    """What --set changed (``impl=torchvision``), as --set takes it: what tells two rows of one spec apart."""
+    return [as_set(k, v) for k, v in spec.changed.items() if not isinstance(v, (dict, list))]
+
+
 def compare_table(results: list[Result], conv: Conventions) -> Table:
     """One row per architecture; under each one after the first, its ratios to the first."""
     table = Table(
@@ -423,7 +428,8 @@ def compare_table(results: list[Result], conv: Conventions) -> Table:
         ] + ([("Latency ms", "latency_ms", "right")] if conv.device is not None else [])
           + ([(conv.count_like, "peer", "right")] if conv.count_like is not None else []),
         header=conv.lines()[:1] + conv.lines()[3:] + [f"{r.spec.label}: {note}" for r in results
-                                                       for note in [uncosted_note(r.spec)] if note],
+                                                       for note in [uncosted_note(r.spec)] if note]
+        + [f"{r.spec.label}: built with {', '.join(changed)}" for r in results for changed in [changed_settings(r.spec)] if changed],
     )
     first = None
     for res, obj in zip(results, compare_json(results, conv)):

@@ -159,13 +159,18 @@ def _verify(doc, shown: str, variant) -> list[Check]:
 
 
 def published_accuracy(spec: Spec) -> dict:
-    """{(alpha, resolution): top-1} of the published figures that apply to this variant and settings."""
+    """{(alpha, resolution): top-1} of the published figures that apply to this variant and settings.
+    A figure applies to the settings its `set` names and to no other change: with --set impl=torchvision
+    (or minimalistic=true, classes=1001) a figure published for the spec's own network is not that
+    network's."""
     out = {}
+    changed = spec.changed
     for acc in spec.accuracy:
         c = acc.config
         if c.get("variant", spec.variant) != spec.variant:
             continue
-        if any(spec.settings.get(k) != v for k, v in (c.get("set") or {}).items()):
+        given = c.get("set") or {}
+        if any(spec.settings.get(k) != v for k, v in given.items()) or any(k not in given for k in changed):
             continue
         res = c.get("resolution") or round(c.get("rho", 1.0) * spec.input_size[0])
         out.setdefault((round(float(c.get("alpha", 1.0)), 9), int(res)), acc.top1)
