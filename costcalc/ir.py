@@ -190,6 +190,7 @@ class Spec(NamedTuple):
 
     @property
     def changed(self) -> dict:
-        """The parameters set to other than the spec's (or its variant's) own values: what --set changed."""
+        """The parameters set to other than the spec's (or its variant's) own values: what --set changed
+        (width=1 for a declared 1.0 is no change; a switch or a number is of its declared kind)."""
         own = self.parameters
-        return {k: v for k, v in self.settings.items() if k not in own or own[k] != v or type(own[k]) is not type(v)}
+        return {k: v for k, v in self.settings.items() if k not in own or own[k] != v}

@@ -229,6 +229,7 @@ def test_the_compact_networks_of_2017_2019_side_by_side(run):
     (["mobilenet_v3", "--set", "classes=1001"], None),
     (["mobilenet_v3", "--alpha", "0.75"], None),                 # the zoo's 0.75 checkpoint is finegrain's
     (["mobilenet_v3", "--alpha", "0.75", "--set", "finegrain=true"], 73.3),
+    (["squeezenext", "--set", "width=1"], 59.05),                # the spec's own width 1.0: no change
 ])
 def test_a_published_top1_applies_to_its_own_network_only(run, args, top1):
     out = run("compare", *args, "--format", "json")
