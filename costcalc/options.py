@@ -272,7 +272,7 @@ def limits():
 
 def spec_options(fn):
     fn = click.option("--set", "settings", metavar="KEY=VALUE", type=Setting(), multiple=True,
-                      help="Set a spec parameter (see `costcalc list`); repeatable. impl=torchvision (or keras, pytorchcv, as a spec lists) builds that implementation instead of the paper's network.")(fn)
+                      help="Set a spec parameter (see `costcalc list`); repeatable. impl=torchvision (or keras, pytorchcv, caffe, as a spec lists) builds that implementation instead of the paper's network.")(fn)
     fn = click.option("--variant", default=None, help="Variant of the spec (also SPEC:VARIANT).")(fn)
     return fn
 

@@ -36,6 +36,22 @@ def test_squeezenet_table1_output_sizes():
     assert shapes["head/conv10"] == (1000, 13)
 
 
+def test_released_caffe_conv10_runs_over_a_zero_border():
+    # forresti/SqueezeNet @51147dc SqueezeNet_v1.0/deploy.prototxt: conv10 {num_output: 1000, pad: 1,
+    # kernel_size: 1} on fire9's 512x13x13 gives (13 + 2 - 1) / 1 + 1 = 15: 1000 x 512 x 15 x 15 MACs
+    paper = costcalc.evaluate(costcalc.load_spec("squeezenet:1.0"))
+    caffe = costcalc.evaluate(costcalc.load_spec("squeezenet:1.0", settings={"impl": "caffe"}))
+    conv10 = [lr for lr in caffe.layers if lr.name == "head/conv10"][0]
+    assert (int(np.reshape(conv10.c, -1)[0]), int(np.reshape(conv10.h, -1)[0])) == (1000, 15)
+    assert int(np.reshape(conv10.values["macs"], -1)[0]) == 1000 * 512 * 15 * 15 == 115_200_000
+    assert int(caffe.total("macs")) - int(paper.total("macs")) == 1000 * 512 * (15 * 15 - 13 * 13)
+    assert int(caffe.total("params")) == int(paper.total("params"))
+    # v1.1's released conv10 has no padding: the same network as the spec's
+    v11 = [costcalc.evaluate(costcalc.load_spec("squeezenet:1.1", settings=s)).total("macs")
+           for s in (None, {"impl": "caffe"})]
+    assert int(v11[0]) == int(v11[1])
+
+
 def test_simple_bypass_adds_no_parameters_but_adds_ops():
     # Iandola et al. 2016, Sec. 6: the simple bypass is an element-wise add, no parameters (4.8 MB both)
     plain = costcalc.evaluate(costcalc.load_spec("squeezenet:1.0"))
