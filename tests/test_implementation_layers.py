@@ -58,6 +58,7 @@ SPECS = {
     "pytorchcv get_model('sqnxt23_w1')": ("squeezenext:1.0-SqNxt-23", {"impl": "pytorchcv"}),
     "pytorchcv get_model('sqnxt23v5_w2')": ("squeezenext:2.0-SqNxt-23v5", {"impl": "pytorchcv"}),
     "timm.create_model('semnasnet_100')": ("mnasnet:a1", {}),
+    "timm.create_model('mnasnet_small')": ("mnasnet:small", {}),
     **{f"keras.applications.MobileNet(weights=None, alpha={a})": ("mobilenet", {}) for a in (1.0, 0.75, 0.5, 0.25)},
 }
 

@@ -184,6 +184,18 @@ def test_mnasnet_width_rounding_by_hand():
     assert widths["head"] == 1280  # not scaled
 
 
+def test_mnasnet_small_shortcuts_and_squeeze_by_hand():
+    # tensorflow/tpu mnasnet_models.py mnasnet_small: a block adds its input where its stride is 1 and its
+    # width stays: r2_k3_s22 (1), r4_k5_s22 (3), r3_k3_s11_i32_o32 (all 3: its first block too), r3_k5_s22 (2)
+    res = costcalc.evaluate(costcalc.load_spec("mnasnet:small"))
+    assert sum(1 for lr in res.layers if lr.type == "add") == 1 + 3 + 3 + 2
+    # the stem is 8 channels: 3 x 3 x 3 x 8 weights at 112 x 112
+    stem = [lr for lr in res.layers if lr.name == "stem"][0]
+    assert int(stem.values["params"]) == 216 and int(stem.values["macs"]) == 112 * 112 * 8 * 27
+    # stack5's second block (88 wide, expanded 528): squeeze to int(88 x 0.25) = 22, with biases
+    assert block_sum("mnasnet:small", "stacks/stack5/block.1/add/ir/se", q="params") == (528 * 22 + 22) + (22 * 528 + 528)
+
+
 def test_mobilenet_v3_squeeze_excitation_by_hand():
     # Large, block 4 (24 -> 40, expanded 72, 5x5 stride 2, SE): squeeze width _make_divisible(72 // 4, 8) = 24
     # (18 rounds to 16, below 90% of 18: 24); fc1 72 -> 24 and fc2 24 -> 72, with biases, on the pooled 1x1
