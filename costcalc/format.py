@@ -496,6 +496,7 @@ def _reference() -> Map:
 #: a condition the parameters must meet (a combination a spec cannot build is refused, never built)
 REQUIRE = Map({"that": Str(nonempty=True), "else": Str(nonempty=True)}, required=("that", "else"),
               what="a mapping (that: a $ expression of the parameters, else: the error)")
+CHOICE = OneOf(Str(nonempty=True), Num(-1e300), Bool())
 ACCURACY = Map({"top1": Num(0, 100), "config": CONFIG, "source": Str(nonempty=True)}, required=("top1", "source"))
 #: a published cost figure of a cited paper that verify does not check, and why (verify's coverage)
 UNCHECKED = Map({"figure": Str(nonempty=True), "source": Str(nonempty=True), "reason": Str(nonempty=True),
@@ -588,6 +589,9 @@ def spec_format() -> Map:
             "default_variant": Name(),
             # the implementations people run beside the paper's network, chosen with --set impl=NAME
             "implementations": Dict(Str(nonempty=True), Name(identifier=True)),
+            # the values a parameter may take (a string compared in expressions would otherwise fall
+            # silently into an `else`): anything else is refused where it is set
+            "choices": Dict(List(CHOICE, nonempty=True, most=1000), Name(identifier=True)),
             "requires": List(REQUIRE, most=MAX_REFERENCES),
             "references": List(_reference(), most=MAX_REFERENCES),
             "accuracy": List(ACCURACY, most=MAX_REFERENCES),

@@ -718,6 +718,16 @@ def in_unit(x: float, unit: str, signed: bool = False) -> str:
     return f"{sign}{v:,.2f} {unit}"
 
 
+def _choosing(key: str, default, choices) -> str:
+    """A parameter as `list` shows it: ``stride_on=auto|3x3|1x1`` (its default first) where it has
+    choices, else ``classes=1000``."""
+    if not choices:
+        return as_set(key, default)
+    shown = [as_set(key, c).split("=", 1)[1] for c in choices]
+    first = as_set(key, default).split("=", 1)[1]
+    return f"{key}={'|'.join(dict.fromkeys([first, *shown]))}"
+
+
 def list_table(entries: list[dict]) -> Table:
     table = Table(
         title="Bundled specs",
@@ -729,7 +739,7 @@ def list_table(entries: list[dict]) -> Table:
         table.rows.append({
             "name": e["name"], "title": e["title"],
             "variants": ", ".join(f"{v}*" if v == default else v for v in e["variants"]),
-            "parameters": ", ".join(f"{k}={'|'.join(['paper', *e.get('implementations', {})])}" if k == "impl" else as_set(k, v)
+            "parameters": ", ".join(_choosing(k, v, e.get("choices", {}).get(k))
                                     for k, v in e["parameters"].items() if not isinstance(v, (dict, list))),
             "description": e["description"],
         })

@@ -218,6 +218,22 @@ def _of_declared_kind(shown: str, key: str, declared, value):
     return value
 
 
+def implementations(doc: Mapping) -> list:
+    """The values of a spec's `impl`: its own network (the parameter's default: `paper`, or one of the
+    implementations where the spec's network is one) first, then the implementations it lists."""
+    own = (doc.get("parameters") or {}).get("impl", "paper")
+    return list(dict.fromkeys([own if isinstance(own, str) else "paper", *(doc.get("implementations") or {})]))
+
+
+def _same_choice(value, choice) -> bool:
+    """`value` is `choice` (1 is 1.0, but true is not 1 and "1" is not 1)."""
+    if isinstance(value, bool) or isinstance(choice, bool):
+        return value is choice
+    if isinstance(value, str) or isinstance(choice, str):
+        return value == choice and isinstance(value, str) and isinstance(choice, str)
+    return value == choice
+
+
 def _document(ref, variant, limits: Limits) -> tuple:
     """(the parsed document, the name it is shown by, the variant) of what load_spec is given."""
     if isinstance(ref, Mapping):
@@ -249,6 +265,8 @@ def describe(ref: str) -> dict:
         "default_variant": doc.get("default_variant"),
         "parameters": dict(doc.get("parameters") or {}),
         "implementations": dict(doc.get("implementations") or {}),
+        "choices": {**{k: list(v) for k, v in (doc.get("choices") or {}).items()},
+                    **({"impl": implementations(doc)} if "impl" in (doc.get("parameters") or {}) else {})},
     }
 
 
@@ -305,10 +323,33 @@ def build_spec(
         if "impl" not in declared:
             ctx.fail("implementations", "a spec with implementations declares the parameter impl (its default: paper)",
                      _line(doc, "implementations"))
-        allowed = ["paper", *impls]
+        if not isinstance(declared["impl"], str):
+            ctx.fail("parameters.impl", f"expected a name (paper, or an implementation it lists), got {kind_of(declared['impl'])}",
+                     _line(declared, "impl"))
+        allowed = implementations(doc)
         if params["impl"] not in allowed:
             raise SpecError(shown, "", f"no implementation {params['impl']!r}{did_you_mean(str(params['impl']), allowed)} "
                             f"(implementations: {', '.join(allowed)})")
+    for key, allowed in (doc.get("choices") or {}).items():
+        where = f"choices.{key}"
+        if key == "impl":
+            ctx.fail(where, "impl's choices are the spec's implementations", _line(doc.get("choices"), key))
+        if key not in declared:
+            everywhere = {k for v in variants.values() for k in (v.get("parameters") or {})} | set(doc.get("parameters") or {})
+            if key not in everywhere:
+                ctx.fail(where, f"no parameter {key!r}{did_you_mean(key, sorted(everywhere))}", _line(doc.get("choices"), key))
+            continue  # a parameter of other variants
+        value = params[key]
+        if not any(_same_choice(value, c) for c in allowed):
+            listed = ", ".join(as_set(key, c).split("=", 1)[1] for c in allowed)
+            hint = did_you_mean(value, [c for c in allowed if isinstance(c, str)]) if isinstance(value, str) else ""
+            problem = f"parameter {key!r}: {kind_of(value)} is not one of its choices ({listed}){hint}"
+            if key in settings:
+                raise SpecError(shown, "", problem)
+            set_by = variants[variant].get("parameters") or {} if variant is not None else {}
+            if key in set_by:
+                ctx.fail(f"variants.{variant}.parameters.{key}", problem, _line(set_by, key))
+            ctx.fail(f"parameters.{key}", problem, _line(doc.get("parameters"), key))
     for key in params:
         if key in expr.CONFIG_NAMES:
             ctx.fail(f"parameters.{key}", f"{key!r} is a reserved name (in a layer's keys it is the configuration's); "

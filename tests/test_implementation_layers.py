@@ -57,6 +57,7 @@ SPECS = {
     "pytorchcv get_model('shufflenet_g3_wd2')": ("shufflenet", {"groups": 3, "scale": 0.5, "impl": "pytorchcv"}),
     "pytorchcv get_model('sqnxt23_w1')": ("squeezenext:1.0-SqNxt-23", {"impl": "pytorchcv"}),
     "pytorchcv get_model('sqnxt23v5_w2')": ("squeezenext:2.0-SqNxt-23v5", {"impl": "pytorchcv"}),
+    **{f"keras.applications.ResNet{n}(weights=None)": (f"resnet:{n}", {"impl": "keras"}) for n in (50, 101, 152)},
     "timm.create_model('semnasnet_100')": ("mnasnet:a1", {}),
     "timm.create_model('mnasnet_small')": ("mnasnet:small", {}),
     **{f"keras.applications.MobileNet(weights=None, alpha={a})": ("mobilenet", {}) for a in (1.0, 0.75, 0.5, 0.25)},
@@ -74,19 +75,27 @@ def counted_layers(ref: str, settings: dict, px: int, alpha: float = 1.0) -> lis
             for lr in res.layers if lr.type in ("conv", "dwconv", "linear")]
 
 
-def in_running_order(ref: str, layers: list) -> list:
-    """pytorchcv's SqueezeNext unit runs its identity (projection) conv before the main branch; the spec
-    lists the main branch first: the same layers, with each unit's identity conv moved to its front."""
-    if not ref.startswith("squeezenext"):
-        return layers
+def in_running_order(ref: str, settings: dict, layers: list) -> list:
+    """The spec's layers in the order the implementation lists them, where the two differ: pytorchcv's
+    SqueezeNext unit runs its identity (projection) conv before the main branch, and Keras' ResNet
+    lists a unit's projection shortcut (`_0_conv`) after the main branch's 3x3 (`_2_conv`); the spec
+    lists the main branch first, then the shortcut."""
+    if ref.startswith("squeezenext"):
+        return _moved(layers, "/add/identity/conv", lambda name: True)
+    if ref.startswith("resnet") and settings.get("impl") == "keras":
+        return _moved(layers, "/add/downsample/conv", lambda name: name.endswith("/add/main/conv3/conv"))
+    return layers
+
+
+def _moved(layers: list, suffix: str, before) -> list:
+    """Each layer whose name ends in `suffix` moved in front of the first layer of its unit (the part
+    of its name before ``/add/``) for which `before(name)` holds."""
     out: list = []
-    unit_start = 0
     for layer in layers:
         unit = layer[0].split("/add/")[0]
-        if out and out[unit_start][0].split("/add/")[0] != unit:
-            unit_start = len(out)
-        if layer[0].endswith("/add/identity/conv"):
-            out.insert(unit_start, layer)
+        if layer[0].endswith(suffix):
+            at = next(i for i, other in enumerate(out) if other[0].split("/add/")[0] == unit and before(other[0]))
+            out.insert(at, layer)
         else:
             out.append(layer)
     return out
@@ -96,8 +105,16 @@ def in_running_order(ref: str, layers: list) -> list:
 def test_each_conv_and_linear_layer_equals_the_implementations_module(ctor):
     ref, settings = SPECS[ctor]
     net = DATA["nets"][ctor]
-    ours = in_running_order(ref, counted_layers(ref, settings, net["px"], net.get("alpha", 1.0)))
+    ours = in_running_order(ref, settings, counted_layers(ref, settings, net["px"], net.get("alpha", 1.0)))
     theirs = net["layers"]
     assert len(ours) == len(theirs), f"{ref}: {len(ours)} conv/linear layers, the implementation runs {len(theirs)}"
     for (name, params, macs), (module, t_params, t_macs) in zip(ours, theirs):
         assert (params, macs) == (t_params, t_macs), f"{ref} {name} vs {module}: {(params, macs)} != {(t_params, t_macs)}"
+
+
+def test_the_architectures_page_says_how_many_networks_are_checked():
+    import re
+
+    text = (Path(__file__).parent.parent / "docs" / "architectures.md").read_text(encoding="utf-8")
+    said = re.search(r"the test suite checks (\d+) networks layer\s+by layer", text)
+    assert said and int(said.group(1)) == len(DATA["nets"])

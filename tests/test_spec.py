@@ -7,7 +7,7 @@ import pytest
 
 import costcalc
 from costcalc.errors import SpecError
-from costcalc.spec import build_spec, load_spec
+from costcalc.spec import _same_choice, build_spec, load_spec
 from costcalc.yamlio import parse_yaml
 
 HEAD = "name: t\ninput: {channels: 3, size: 32}\n"
@@ -313,6 +313,86 @@ layers:
     message = error(text, settings={"impl": "lib", "groups": 2})
     assert message.endswith("t.yaml:7: requires[0]: lib has no grouped network (impl=lib, groups=2)"), message
     assert "requires[0].that: expected a $ expression that is true or false" in error(text.replace('"$ groups == 1', '"$ groups + 1 #'))
+
+
+def test_a_parameter_takes_only_its_choices():
+    text = HEAD + """
+parameters: {unit: plain, groups: 1}
+choices:
+  unit: [plain, wide]
+  groups: [1, 2, 4]
+variants:
+  a: {parameters: {unit: plain}}
+  b: {parameters: {unit: tall}}
+layers:
+  - {type: conv, out: "$ 8 if unit == 'wide' else 4", kernel: 1, groups: $groups}
+"""
+    # a value that is not a choice would have fallen into the `else`: a narrow network, silently
+    assert error(text, variant="a", settings={"unit": "wdie"}) == (
+        "t.yaml: parameter 'unit': 'wdie' is not one of its choices (plain, wide) (did you mean 'wide'?)")
+    assert load(text, variant="a", settings={"unit": "wide"}).layers[0].attrs["out"] == 8
+    # numbers: 2.0 is the choice 2, true is not the choice 1, nor "2" the choice 2
+    assert load(text, variant="a", settings={"groups": 2.0}).layers[0].attrs["groups"] == 2
+    assert error(text, variant="a", settings={"groups": 3}) == "t.yaml: parameter 'groups': 3 is not one of its choices (1, 2, 4)"
+    assert error(text, variant="a", settings={"groups": True}) == "t.yaml: parameter 'groups': expected a number, got true"
+    assert _same_choice(2.0, 2) and not _same_choice(True, 1) and not _same_choice("2", 2) and not _same_choice(1, True)
+    # the file's own values are checked too, with their place and line
+    assert error(text, variant="b") == "t.yaml:10: variants.b.parameters.unit: parameter 'unit': 'tall' is not one of its choices (plain, wide)"
+    assert error(text.replace("[plain, wide]", "[wide]"), variant="a") == (
+        "t.yaml:9: variants.a.parameters.unit: parameter 'unit': 'plain' is not one of its choices (wide)")
+    flat = HEAD + "parameters:\n  unit: tall\nchoices: {unit: [plain]}\nlayers:\n  - {type: relu}\n"
+    assert error(flat) == "t.yaml:4: parameters.unit: parameter 'unit': 'tall' is not one of its choices (plain)"
+    # choices of no parameter, and choices of impl (the implementations are its choices)
+    assert "t.yaml:7: choices.group: no parameter 'group' (did you mean 'groups'?)" in error(text.replace("  groups: [1", "  group: [1"), variant="a")
+    assert "choices.impl: impl's choices are the spec's implementations" in error(
+        text.replace("unit: plain, groups: 1}", "unit: plain, groups: 1, impl: paper}").replace("  groups: [1", "  impl: [paper]\n  groups: [1"), variant="a")
+
+
+def test_a_spec_whose_own_network_is_an_implementation_offers_no_paper():
+    from costcalc.spec import describe
+
+    assert load_spec("resnet50").settings["impl"] == "torchvision"
+    with pytest.raises(SpecError) as info:
+        load_spec("resnet50", settings={"impl": "paper"})
+    assert str(info.value) == "resnet.yaml: no implementation 'paper' (implementations: torchvision, keras)"
+    assert describe("resnet")["choices"]["impl"] == ["torchvision", "keras"]
+    assert describe("shufflenet_v2")["choices"] == {"width": [0.5, 1.0, 1.5, 2.0], "impl": ["paper", "torchvision"]}
+
+
+def test_every_bundled_text_parameter_has_its_choices():
+    """A text parameter is compared in expressions (`unit == 'full'`): a value none of them names
+    would build the `else` network without a word, so every bundled one lists what it may be."""
+    from costcalc.spec import bundled_names, describe, read_document
+
+    for name in bundled_names():
+        doc, _ = read_document(name)
+        info = describe(name)
+        for values in [doc.get("parameters") or {}, *[v.get("parameters") or {} for v in (doc.get("variants") or {}).values()]]:
+            for key, value in values.items():
+                if isinstance(value, str):
+                    assert key in info["choices"], f"{name}: text parameter {key!r} has no choices"
+
+
+def test_keras_resnet_is_the_papers_v1_with_conv_biases(run):
+    """Keras' residual_block_v1 (keras/src/applications/resnet.py): the stride on the first 1x1 conv,
+    a bias on every Conv2D. ResNet-50's convs have 26,560 output channels in all (64 in the stem; per
+    stage, blocks x (2 x planes + 4 x planes) plus the 4 x planes projection: 3 x 384 + 256 ...), so
+    Keras has 26,560 parameters more than the same network without biases."""
+    v1 = load_spec("resnet50", settings={"stride_on": "1x1"})
+    keras = load_spec("resnet50", settings={"impl": "keras"})
+    plain, with_bias = costcalc.evaluate(v1), costcalc.evaluate(keras)
+    stem = 64
+    stages = sum(n * 6 * p + 4 * p for n, p in ((3, 64), (4, 128), (6, 256), (3, 512)))
+    assert stem + stages == 26_560
+    assert with_bias.total("params") - plain.total("params") == 26_560
+    assert with_bias.total("macs") == plain.total("macs")  # biases add no multiply-accumulates
+    # the stride where Keras puts it: layer2's first 1x1 already runs at 28x28
+    conv1 = next(lr for lr in with_bias.layers if lr.name == "layer2/0/add/main/conv1/conv")
+    assert (conv1.h, conv1.w) == (28, 28)
+    out = run("report", "resnet18", "--set", "impl=keras")
+    assert out.code == 2 and "Keras has ResNet50, ResNet101 and ResNet152 only" in out.err and "Traceback" not in out.err
+    out = run("report", "resnet50", "--set", "impl=keras", "--set", "stride_on=3x3")
+    assert out.code == 2 and "leave stride_on=auto" in out.err
 
 
 def test_bundled_grouped_squeezenext_refuses_the_implementation_without_it(run):
