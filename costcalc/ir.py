@@ -51,7 +51,8 @@ LAYER_TYPES: dict[str, dict[str, tuple[str, Any]]] = {
     "linear": {"out": ("channels", REQUIRED), "bias": ("bool", None)},
     "maxpool": dict(_POOL),
     "avgpool": dict(_POOL),
-    "bn": {},
+    # gamma: false, a BatchNorm without a learned scale (Keras and TensorFlow BatchNormalization(scale=False))
+    "bn": {"gamma": ("bool", True)},
     "scale": {"bias": ("bool", False)},
     # arithmetic with a constant that is not learned (an input's rescaling or normalization):
     # `op` is mul, add, sub or div

@@ -125,7 +125,11 @@ def export_model(spec: Spec, alpha: float = 1.0, resolution: int | None = None, 
                 node(op, [as4(x, name)], name, name, f, **geo)
         elif t == "bn":
             c = cin
-            args = [tensor[x], init(f"{name}.weight", np.ones(c, np.float32)), init(f"{name}.bias", np.zeros(c, np.float32)),
+            # without a learned scale (gamma: false) the scale is ones made from a shape, not a weight
+            scale = (init(f"{name}.weight", np.ones(c, np.float32)) if a["gamma"] else
+                     node("ConstantOfShape", [ints(f"{name}/channels", [c])], f"{name}/scale", f"{name}/scale",
+                          value=numpy_helper.from_array(np.ones(1, np.float32))))
+            args = [tensor[x], scale, init(f"{name}.bias", np.zeros(c, np.float32)),
                     init(f"{name}.running_mean", np.zeros(c, np.float32)), init(f"{name}.running_var", np.ones(c, np.float32))]
             node("BatchNormalization", args, name, name, f)
             out_rank = rank[x]

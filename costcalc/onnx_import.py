@@ -590,7 +590,9 @@ class Importer:
         x = self.data(n, 0)
         if len([y for y in n.outputs if y]) > 1:
             self.fail(n, "training-mode BatchNormalization (running statistics as outputs) is not supported")
-        self.alias(n, self.emit(n, "bn", [x], {}, default="bn"))
+        # a scale that is no learned parameter (ones made from a shape: a BatchNorm without one) costs none
+        learned = len(n.inputs) > 1 and n.inputs[1] in self.params
+        self.alias(n, self.emit(n, "bn", [x], {} if learned else {"gamma": False}, default="bn"))
 
     def _unary(self, n, ltype):
         x = self.data(n, 0)

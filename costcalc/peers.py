@@ -119,7 +119,7 @@ def _torchinfo(parts, layer, ein, eout, hw_in, hw_out, c):
     elif t == "linear" and layer.attrs["bias"]:
         parts["biases"] = eout  # the bias's numel
     elif t == "bn":
-        parts["batchnorm"] = 2 * c  # weight and bias numel
+        parts["batchnorm"] = (2 if layer.attrs["gamma"] else 1) * c  # weight and bias numel
 
 
 def _adaptive(layer) -> bool:

@@ -206,7 +206,7 @@ def pool(layer: Layer, ins: list[Shape], out_c) -> Cost:
 @rule("bn")
 def batchnorm(layer: Layer, ins: list[Shape], out_c) -> Cost:
     x = ins[0]
-    bn = x.c * 2  # learnable scale and shift (moving statistics are not parameters)
+    bn = x.c * (2 if layer.attrs["gamma"] else 1)  # learned scale and shift (moving statistics are not parameters)
     return Cost(Shape(x.c, x.h, x.w), params=bn, bn_params=bn, ops=x.elements * 2)
 
 

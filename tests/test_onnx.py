@@ -471,6 +471,29 @@ def test_export_writes_a_checked_model_that_onnx_runtime_runs(run, tmp_path):
         assert np.isfinite(got[res.layers[-1].name]).all()
 
 
+def test_a_batchnorm_without_a_learned_scale_round_trips(tmp_path):
+    """gamma: false (Keras' BatchNormalization(scale=False)) exports its scale as ones made from a
+    shape (ConstantOfShape), which ONNX Runtime runs and costcalc reads back as no parameter; a
+    scale that is an initializer is learned. 8 channels: 8 parameters, not 16."""
+    ort = pytest.importorskip("onnxruntime", reason="onnxruntime (the test extra installs it)")
+    from costcalc import evaluate, load_spec
+    from costcalc.onnx_export import export_model
+    from costcalc.onnx_import import document
+    from costcalc.onnxio import read_model
+    from costcalc.spec import build_spec
+
+    for gamma, params in ((False, 8), (True, 16)):
+        spec = load_spec(f"name: t\ninput: {{channels: 8, size: 4}}\nlayers:\n  - {{type: bn, gamma: {str(gamma).lower()}}}\n")
+        model = export_model(spec, 1.0, weights="random")
+        onnx.checker.check_model(model, full_check=True)
+        y = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]).run(
+            None, {"input": np.ones((1, 8, 4, 4), np.float32)})[0]
+        assert y.shape == (1, 8, 4, 4) and np.isfinite(y).all()
+        back = build_spec(document(read_model(model.SerializeToString()), "m.onnx"), "m.onnx")
+        assert evaluate(back).total("params") == evaluate(spec).total("params") == params
+        assert back.layers[0].attrs["gamma"] is gamma
+
+
 def test_export_of_a_bad_configuration_writes_nothing(run, tmp_path):
     out = tmp_path / "m.onnx"
     r = run("export", "googlenet", "--resolution", "100", "-o", str(out))

@@ -126,6 +126,10 @@ def test_batchnorm_activation_lrn():
     bn, relu, lrn = one("[{type: bn}, {type: relu6}, {type: lrn, size: 5}]", channels=10, size=4)
     # BN: scale + shift per channel = 20 params, all BN params; 2 ops per element: 2*160
     assert (bn["params"], bn["bn_params"], bn["ops"]) == (20, 20, 320)
+    # without a learned scale (Keras' BatchNormalization(scale=False)): the shift alone, 10 params; the
+    # normalization still costs its 2 ops per element, and memory access reads 160 + 10, writes 160
+    (shift,) = one("[{type: bn, gamma: false}]", channels=10, size=4)
+    assert (shift["params"], shift["bn_params"], shift["ops"], shift["mem_access"]) == (10, 10, 320, 330)
     # element-wise: one op per element, 10*4*4 = 160; memory access: read 160 + write 160
     assert (relu["ops"], relu["mem_access"]) == (160, 320)
     # LRN size 5: 5 squares + power + division = 7 ops per element
