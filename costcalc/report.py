@@ -795,6 +795,26 @@ def _cells(rows: list, cols: list) -> list:
 LONG_TABLE = 1000
 
 
+_WRAPPER = None
+
+
+def _wrapper(width: int):
+    """A text wrapper that breaks lines at spaces and hyphens, and a parameter's choices that do not
+    fit on a line (impl=paper|torchvision|keras) after a |; inside a word only where nothing else fits."""
+    global _WRAPPER
+    if _WRAPPER is None:
+        import re
+        import textwrap
+
+        class Wrapper(textwrap.TextWrapper):
+            def _split(self, text):
+                return [piece for chunk in super()._split(text)
+                        for piece in (re.split(r"(?<=\|)", chunk) if len(chunk) > self.width else [chunk]) if piece]
+
+        _WRAPPER = Wrapper
+    return _WRAPPER(width, break_long_words=True)
+
+
 def to_text(table: Table, width: int = 120) -> str:
     """The same table as plain text, laid out like rich's SIMPLE_HEAD box, without importing rich.
 
@@ -802,8 +822,6 @@ def to_text(table: Table, width: int = 120) -> str:
     columns wrap, widest first. Used for output that does not go to a terminal: it is fast and
     does not depend on the terminal.
     """
-    import textwrap
-
     from itertools import chain
 
     from .output import needs_escape, printable
@@ -841,8 +859,7 @@ def to_text(table: Table, width: int = 120) -> str:
         if all(len(c) <= w for c, w in zip(cells, widths)):  # the common case: one line, no wrapping
             parts = [c.rjust(w) if j == "right" else c.ljust(w) for c, w, (_, _, j) in zip(cells, widths, cols)]
             return [(" " + "   ".join(parts)).rstrip()]
-        wrapped = [textwrap.wrap(c, w, break_long_words=True) or [""] if not f else [c]
-                   for c, w, f in zip(cells, widths, fixed)]
+        wrapped = [_wrapper(w).wrap(c) or [""] if not f else [c] for c, w, f in zip(cells, widths, fixed)]
         out = []
         for n in range(max(len(w) for w in wrapped)):
             parts = []

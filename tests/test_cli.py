@@ -122,6 +122,11 @@ def test_list_shows_specs_and_variants(run):
     assert "mobilenet" in r.out and "dws*" in r.out and "conv" in r.out
     entries = json.loads(run("list", "--format", "json").out)
     assert any(e["name"] == "mobilenet" for e in entries)
+    # a parameter's choices, default first; a narrow column breaks them after a |, not inside a name
+    assert {e["name"]: e for e in entries}["resnet"]["choices"]["stride_on"] == ["auto", "3x3", "1x1"]
+    lines = [line.split() for line in r.out.splitlines()]
+    words = {w.rstrip(",") for line in lines for w in line}
+    assert "impl=paper|torchvision|" in words and "impl=pape" not in words and "r|torchvision|keras" not in words
 
 
 @pytest.mark.parametrize(
