@@ -37,7 +37,12 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 def as_set(key: str, value) -> str:
     """A parameter's setting as --set takes it: ``minimalistic=true`` (YAML's spelling of a switch,
     not Python's ``True``)."""
-    return f"{key}={str(value).lower() if isinstance(value, bool) else value}"
+    return f"{key}={as_value(value)}"
+
+
+def as_value(value) -> str:
+    """A parameter's value as --set takes it (``true``, ``3x3``, ``0.5``)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def kind_of(value) -> str:

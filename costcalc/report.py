@@ -13,7 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .engine import Result
-from .format import as_set
+from .format import as_set, as_value
 from .verify import FP32, Check, published_accuracy, published_top1
 
 
@@ -723,9 +723,7 @@ def _choosing(key: str, default, choices) -> str:
     choices, else ``classes=1000``."""
     if not choices:
         return as_set(key, default)
-    shown = [as_set(key, c).split("=", 1)[1] for c in choices]
-    first = as_set(key, default).split("=", 1)[1]
-    return f"{key}={'|'.join(dict.fromkeys([first, *shown]))}"
+    return f"{key}={'|'.join(dict.fromkeys(map(as_value, [default, *choices])))}"
 
 
 def list_table(entries: list[dict]) -> Table:

@@ -15,7 +15,7 @@ from typing import Any, Iterable, Mapping, NamedTuple
 
 from . import expr
 from .errors import SpecError
-from .format import MAX_PIXELS, MAX_REFERENCES, UNITS, as_set, check_field, check_settings, check_spec, did_you_mean, kind_of
+from .format import MAX_PIXELS, MAX_REFERENCES, UNITS, as_set, as_value, check_field, check_settings, check_spec, did_you_mean, kind_of
 from .ir import (
     COMMON_KEYS,
     INSTANCE_KEYS,
@@ -341,7 +341,7 @@ def build_spec(
             continue  # a parameter of other variants
         value = params[key]
         if not any(_same_choice(value, c) for c in allowed):
-            listed = ", ".join(as_set(key, c).split("=", 1)[1] for c in allowed)
+            listed = ", ".join(map(as_value, allowed))
             hint = did_you_mean(value, [c for c in allowed if isinstance(c, str)]) if isinstance(value, str) else ""
             problem = f"parameter {key!r}: {kind_of(value)} is not one of its choices ({listed}){hint}"
             if key in settings:
