@@ -62,6 +62,9 @@ REFUSED = [
     ("set-switch-to-text", ["report", "mobilenet_v3", "--set", "minimalistic=maybe"], {}, "parameter 'minimalistic': expected true or false, got 'maybe'"),
     ("set-switch-to-number", ["report", "mobilenet_v3", "--set", "finegrain=1"], {}, "expected true or false, got 1"),
     ("set-number-to-switch", ["compare", "mobilenet", "mobilenet_v3", "--set", "classes=true"], {}, "parameter 'classes': expected a number, got true"),
+    ("set-text-outside-choices", ["report", "squeezenet", "--set", "bypass=complex"], {}, "parameter 'bypass': 'complex' is not one of its choices (none, simple)"),
+    ("set-number-outside-choices", ["sweep", "shufflenet", "--set", "groups=6", "--resolution", "224,160"], {}, "parameter 'groups': 6 is not one of its choices"),
+    ("set-list-outside-choices", ["compare", "resnet50", "mobilenet", "--set", "stride_on=[1x1]"], {}, "parameter 'stride_on': a list is not one of its choices"),
     ("sweep-grid-too-large", ["sweep", "mobilenet", "--alpha", ALPHAS_1000, "--resolution", SIZES_1000 + "," + SIZES_1000
                               + "," + SIZES_1000 + "," + SIZES_1000 + "," + SIZES_1000 + "," + SIZES_1000 + ","
                               + SIZES_1000 + "," + SIZES_1000 + "," + SIZES_1000 + "," + SIZES_1000 + ",1",
