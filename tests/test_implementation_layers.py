@@ -60,6 +60,7 @@ SPECS = {
     **{f"keras.applications.ResNet{n}(weights=None)": (f"resnet:{n}", {"impl": "keras"}) for n in (50, 101, 152)},
     "keras.applications.InceptionV3(weights=None)": ("inception_v3", {"impl": "keras"}),
     **{f"keras.applications.MobileNetV2(weights=None, alpha={a})": ("mobilenet_v2", {}) for a in (0.35, 0.5, 0.75, 1.0, 1.3, 1.4)},
+    **{f"keras.applications.EfficientNetB{i}(weights=None)": (f"efficientnet:b{i}", {}) for i in range(8)},
     "timm.create_model('semnasnet_100')": ("mnasnet:a1", {}),
     "timm.create_model('mnasnet_small')": ("mnasnet:small", {}),
     **{f"keras.applications.MobileNet(weights=None, alpha={a})": ("mobilenet", {}) for a in (1.0, 0.75, 0.5, 0.25)},
