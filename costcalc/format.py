@@ -502,6 +502,7 @@ def _reference() -> Map:
 REQUIRE = Map({"that": Str(nonempty=True), "else": Str(nonempty=True)}, required=("that", "else"),
               what="a mapping (that: a $ expression of the parameters, else: the error)")
 CHOICE = OneOf(Str(nonempty=True), Num(-1e300), Bool())
+CHOICE.what = "a name, a number, or true or false"
 ACCURACY = Map({"top1": Num(0, 100), "config": CONFIG, "source": Str(nonempty=True)}, required=("top1", "source"))
 #: a published cost figure of a cited paper that verify does not check, and why (verify's coverage)
 UNCHECKED = Map({"figure": Str(nonempty=True), "source": Str(nonempty=True), "reason": Str(nonempty=True),
