@@ -172,9 +172,9 @@ class Enum(Kind):
 
 
 class OneOf(Kind):
-    def __init__(self, *kinds: Kind):
+    def __init__(self, *kinds: Kind, what: str | None = None):
         self.kinds = kinds
-        self.what = " or ".join(k.what for k in kinds)
+        self.what = what or " or ".join(k.what for k in kinds)
 
     def check(self, value, src, where, line):
         errors = []
@@ -501,8 +501,7 @@ def _reference() -> Map:
 #: a condition the parameters must meet (a combination a spec cannot build is refused, never built)
 REQUIRE = Map({"that": Str(nonempty=True), "else": Str(nonempty=True)}, required=("that", "else"),
               what="a mapping (that: a $ expression of the parameters, else: the error)")
-CHOICE = OneOf(Str(nonempty=True), Num(-1e300), Bool())
-CHOICE.what = "a name, a number, or true or false"
+CHOICE = OneOf(Str(nonempty=True), Num(-1e300), Bool(), what="a name, a number, or true or false")
 ACCURACY = Map({"top1": Num(0, 100), "config": CONFIG, "source": Str(nonempty=True)}, required=("top1", "source"))
 #: a published cost figure of a cited paper that verify does not check, and why (verify's coverage)
 UNCHECKED = Map({"figure": Str(nonempty=True), "source": Str(nonempty=True), "reason": Str(nonempty=True),

@@ -230,7 +230,7 @@ def _same_choice(value, choice) -> bool:
     if isinstance(value, bool) or isinstance(choice, bool):
         return value is choice
     if isinstance(value, str) or isinstance(choice, str):
-        return value == choice and isinstance(value, str) and isinstance(choice, str)
+        return isinstance(value, str) and value == choice
     return value == choice
 
 
@@ -346,7 +346,7 @@ def build_spec(
             problem = f"parameter {key!r}: {kind_of(value)} is not one of its choices ({listed}){hint}"
             if key in settings:
                 raise SpecError(shown, "", problem)
-            set_by = variants[variant].get("parameters") or {} if variant is not None else {}
+            set_by = (variants[variant].get("parameters") or {}) if variant is not None else {}
             if key in set_by:
                 ctx.fail(f"variants.{variant}.parameters.{key}", problem, _line(set_by, key))
             ctx.fail(f"parameters.{key}", problem, _line(doc.get("parameters"), key))
